@@ -1,0 +1,20 @@
+/*
+ * commands.h - the subcommands of the postern admin command.
+ *
+ * Each takes the arguments after its own name (argv[0] is the subcommand
+ * name) and returns the process exit status (0 ok, 1 failure found,
+ * 64 usage, 78 config error), so main() only dispatches.
+ */
+#ifndef POSTERN_COMMANDS_H
+#define POSTERN_COMMANDS_H
+
+/* postern run [-c FILE] [-n]: start every enabled component, supervise. */
+int cmd_run(int argc, char **argv);
+
+/* postern check [-c FILE]: validate the config file; 0 or 78. */
+int cmd_check(int argc, char **argv);
+
+/* postern audit verify FILE...: check the audit log hash chain. */
+int cmd_audit(int argc, char **argv);
+
+#endif
