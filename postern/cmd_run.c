@@ -1,4 +1,164 @@
-/* placeholder until the run command lands */
+/*
+ * cmd_run.c - "postern run": start every enabled component from one
+ * config file in the foreground and supervise them (common/supervisor).
+ * Each daemon is started as "BINARY -f -c CONFIG" from the directory the
+ * postern binary itself lives in, so a build tree and an installed tree
+ * both work.
+ */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "supervisor.h"
+
+#include "cmdconf.h"
 #include "commands.h"
-int cmd_run(int argc, char **argv) { (void) argc; (void) argv; fprintf(stderr, "postern: run: not built yet\n"); return 70; }
+#include "components.h"
+#include "postfix_hint.h"
+
+static int run_usage(void)
+{
+    fprintf(stderr, "usage: postern run [-c FILE] [-n]\n"
+                    "  -n  check the configuration and what would start, then exit\n");
+    return EX_USAGE;
+}
+
+/* Directory of our own executable, where the component daemons are. */
+static int own_dir(char *buf, size_t len)
+{
+    ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+    char *slash;
+
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    if ((slash = strrchr(buf, '/')) == NULL)
+        return -1;
+    *slash = '\0';
+    return 0;
+}
+
+/* An enabled milter needs a socket; say which section lacks it. */
+static int check_enabled(const config_t *cfg, const component_t *c,
+                         const char *dir)
+{
+    char path[PATH_MAX];
+
+    if (c->kind == COMPONENT_MILTER && config_str(cfg, c->name, "socket") == NULL) {
+        fprintf(stderr, "postern: %s: [%s] socket: required when enable = yes\n",
+                config_path(cfg), c->name);
+        return EX_CONFIG;
+    }
+    if (snprintf(path, sizeof(path), "%s/%s", dir, c->binary) >= (int) sizeof(path)
+        || access(path, X_OK) != 0) {
+        fprintf(stderr, "postern: [%s] daemon %s/%s: %s\n", c->name, dir,
+                c->binary, strerror(errno));
+        return EX_UNAVAILABLE;
+    }
+    return 0;
+}
+
+static int add_children(sup_t *s, const config_t *cfg, const char *dir,
+                        const char *conf)
+{
+    char path[PATH_MAX];
+
+    for (size_t i = 0; i < components_count(); i++) {
+        const component_t *c = components_get(i);
+        if (!config_bool(cfg, c->name, "enable"))
+            continue;
+        if (snprintf(path, sizeof(path), "%s/%s", dir, c->binary) >= (int) sizeof(path))
+            return -1;
+        char *const argv[] = { path, "-f", "-c", (char *) conf, NULL };
+        if (sup_add(s, c->name, argv) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int supervise(const config_t *cfg, const char *dir, const char *conf)
+{
+    sup_opts_t opts = { 0, 0 };
+    char err[256];
+    sup_t *s = sup_new();
+    int rc = 0;
+
+    if (s == NULL || add_children(s, cfg, dir, conf) < 0) {
+        log_err("cannot set up the supervisor");
+        rc = EX_OSERR;
+    } else if (sup_run(s, &opts, err, sizeof(err)) < 0) {
+        log_err("supervisor: %s", err);
+        rc = EX_OSERR;
+    }
+    sup_free(s);
+    return rc;
+}
+
+static int run_config(const config_t *cfg, const char *conf, int dry_run)
+{
+    char dir[PATH_MAX];
+    int n = 0, rc;
+
+    if (own_dir(dir, sizeof(dir)) < 0) {
+        fprintf(stderr, "postern: cannot find my own directory\n");
+        return EX_OSERR;
+    }
+    for (size_t i = 0; i < components_count(); i++) {
+        const component_t *c = components_get(i);
+        if (!config_bool(cfg, c->name, "enable"))
+            continue;
+        if ((rc = check_enabled(cfg, c, dir)) != 0)
+            return rc;
+        n++;
+    }
+    if (n == 0) {
+        printf("postern: no component is enabled in %s "
+               "(set \"enable = yes\" in a component's section; see postern.conf(5))\n",
+               conf);
+        return 0;
+    }
+    postfix_hint_write(stdout, cfg);
+    fflush(stdout);
+    if (dry_run)
+        return 0;
+    log_info("starting %d component%s from %s", n, n == 1 ? "" : "s", conf);
+    return supervise(cfg, dir, conf);
+}
+
+int cmd_run(int argc, char **argv)
+{
+    const char *path = cmdconf_default_path();
+    char conf[PATH_MAX];
+    int dry_run = 0, c, rc;
+    log_level_t level;
+
+    optind = 1;
+    while ((c = getopt(argc, argv, "c:n")) != -1) {
+        switch (c) {
+        case 'c': path = optarg; break;
+        case 'n': dry_run = 1; break;
+        default:  return run_usage();
+        }
+    }
+    if (optind != argc)
+        return run_usage();
+    config_t *cfg = cmdconf_load(path);
+    if (cfg == NULL)
+        return EX_CONFIG;
+    /* Children may change directory; give them an absolute path. */
+    if (realpath(path, conf) == NULL)
+        snprintf(conf, sizeof(conf), "%s", path);
+    const char *lvl = config_str(cfg, "global", "log_level");
+    if (lvl == NULL || log_level_parse(lvl, &level) < 0)
+        level = LOG_LVL_INFO;
+    log_open("postern", LOG_TO_STDERR, level);
+    rc = run_config(cfg, conf, dry_run);
+    config_unref(cfg);
+    return rc;
+}

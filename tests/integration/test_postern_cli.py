@@ -1,0 +1,89 @@
+"""The postern admin command: check, run with nothing enabled, usage errors.
+
+These run the built binary against the shipped sample config and against
+broken files, asserting exit codes (0, 64, 78) and the file:line messages
+an admin sees.
+"""
+import os
+import subprocess
+
+import pytest
+
+BUILD = os.environ.get("POSTERN_BUILD_DIR", "")
+SOURCE = os.environ.get("POSTERN_SOURCE_DIR", "")
+
+
+def postern(*args, env=None, timeout=20):
+    exe = os.path.join(BUILD, "bin", "postern")
+    if not os.access(exe, os.X_OK):
+        pytest.fail("postern binary not found at %s (set POSTERN_BUILD_DIR)" % exe)
+    run_env = dict(os.environ)
+    run_env.pop("POSTERN_CONF", None)
+    run_env.update(env or {})
+    return subprocess.run([exe, *args], capture_output=True, text=True,
+                          timeout=timeout, env=run_env)
+
+
+def sample_conf():
+    return os.path.join(SOURCE, "conf", "postern.conf")
+
+
+def test_check_accepts_the_sample_config():
+    r = postern("check", "-c", sample_conf())
+    assert r.returncode == 0, r.stderr
+    assert "configuration OK" in r.stdout
+
+
+def test_check_takes_the_file_from_postern_conf_env():
+    r = postern("check", env={"POSTERN_CONF": sample_conf()})
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("text,line,what", [
+    ("[global]\nlog_level = chatty\n", 2, "[global] log_level"),
+    ("[global]\n\nno_such_key = 1\n", 3, "[global] no_such_key"),
+    ("[nosuchcomponent]\nenable = yes\n", 1, "nosuchcomponent"),
+    ("[global]\ndns_timeout = 5 fortnights\n", 2, "[global] dns_timeout"),
+])
+def test_check_names_file_line_and_key_and_exits_78(tmp_path, text, line, what):
+    conf = tmp_path / "bad.conf"
+    conf.write_text(text)
+    r = postern("check", "-c", str(conf))
+    assert r.returncode == 78
+    assert "%s:%d:" % (conf, line) in r.stderr
+    assert what in r.stderr
+
+
+def test_check_missing_file_is_a_config_error(tmp_path):
+    r = postern("check", "-c", str(tmp_path / "absent.conf"))
+    assert r.returncode == 78
+    assert "absent.conf" in r.stderr
+
+
+def test_check_keys_prints_the_reference_of_global_keys():
+    r = postern("check", "-k")
+    assert r.returncode == 0
+    for key in ("log_level", "audit_log", "authserv_id", "dns_upstream"):
+        assert key in r.stdout
+
+
+def test_run_with_nothing_enabled_says_so_and_exits_0():
+    r = postern("run", "-c", sample_conf())
+    assert r.returncode == 0, r.stderr
+    assert "no component is enabled" in r.stdout
+
+
+def test_run_with_a_bad_config_exits_78_without_starting(tmp_path):
+    conf = tmp_path / "bad.conf"
+    conf.write_text("[global]\nuser = \nbogus\n")
+    r = postern("run", "-c", str(conf))
+    assert r.returncode == 78
+    assert str(conf) in r.stderr
+
+
+@pytest.mark.parametrize("args", [("run", "-x"), ("check", "extra"),
+                                  ("nosuchcommand",), ()])
+def test_usage_errors_exit_64(args):
+    r = postern(*args)
+    assert r.returncode == 64
+    assert "usage" in r.stderr

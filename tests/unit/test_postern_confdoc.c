@@ -1,0 +1,65 @@
+/*
+ * test_postern_confdoc.c - postern.conf(5) lists every key this build
+ * knows, exactly as the key tables describe it (the KEYS part of the
+ * man page is the output of "postern check -k").
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "components.h"
+#include "config.h"
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *buf;
+    long n;
+
+    if (f == NULL)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    rewind(f);
+    buf = calloc(1, (size_t) n + 1);
+    if (buf != NULL && fread(buf, 1, (size_t) n, f) != (size_t) n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    return buf;
+}
+
+static void man_page_has_the_key_reference(void **state)
+{
+    char path[1024], *page, *ref = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&ref, &len);
+
+    (void) state;
+    snprintf(path, sizeof(path), "%s/docs/man/postern.conf.5.scd",
+             getenv("POSTERN_SOURCE_DIR"));
+    page = slurp(path);
+    assert_non_null(page);
+    config_write_reference(mem, components_sections());
+    fclose(mem);
+    if (strstr(page, ref) == NULL)
+        fail_msg("%s is out of date: put the output of \"postern check -k\" "
+                 "in its KEYS part", path);
+    free(ref);
+    free(page);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(man_page_has_the_key_reference),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
