@@ -87,3 +87,50 @@ def test_usage_errors_exit_64(args):
     r = postern(*args)
     assert r.returncode == 64
     assert "usage" in r.stderr
+
+
+def write_chain(path, n):
+    """An audit log built independently of the C code, from the format in
+    docs/audit-log.md: each line's prev is the SHA-256 of the line before."""
+    import hashlib
+    import json
+    prev = "0" * 64
+    lines = []
+    for i in range(n):
+        rec = {"ts": "2026-11-25T06:00:00.%06dZ" % i, "host": "mx", "component": "test",
+               "pid": 1, "qid": "Q%d" % i, "conn": None, "client_ip": "192.0.2.1",
+               "helo": "h", "from": "a@example.org", "rcpt": ["b@example.org"],
+               "step": "eom", "result": "pass", "reason": None, "action": "accept",
+               "ms": 0.5, "prev": prev}
+        line = json.dumps(rec, separators=(",", ":"))
+        prev = hashlib.sha256(line.encode()).hexdigest()
+        lines.append(line)
+    path.write_text("\n".join(lines) + "\n")
+    return lines
+
+
+def test_audit_verify_accepts_an_intact_chain(tmp_path):
+    log = tmp_path / "audit.jsonl"
+    write_chain(log, 20)
+    r = postern("audit", "verify", str(log))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "20 records, chain intact" in r.stdout
+
+
+def test_audit_verify_names_the_line_after_an_edit(tmp_path):
+    log = tmp_path / "audit.jsonl"
+    lines = write_chain(log, 20)
+    lines[6] = lines[6].replace('"pass"', '"fail"')
+    log.write_text("\n".join(lines) + "\n")
+    r = postern("audit", "verify", str(log))
+    assert r.returncode == 1
+    assert "%s:8:" % log in r.stdout
+    assert "line 7" in r.stdout
+
+
+def test_audit_verify_usage_and_missing_file(tmp_path):
+    assert postern("audit").returncode == 64
+    assert postern("audit", "check", "x").returncode == 64
+    r = postern("audit", "verify", str(tmp_path / "absent.jsonl"))
+    assert r.returncode == 66
+    assert "absent.jsonl" in r.stderr
