@@ -5,55 +5,37 @@
  * treatment (signing, above all).
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "sockspec.h"
 
 #include "components.h"
 #include "postfix_hint.h"
 
-static int split_port_host(const char *rest, char *port, size_t plen,
-                           const char **host)
-{
-    const char *at = strchr(rest, '@');
-    size_t n = at ? (size_t) (at - rest) : strlen(rest);
-
-    if (n == 0 || n >= plen || strspn(rest, "0123456789") != n)
-        return -1;
-    memcpy(port, rest, n);
-    port[n] = '\0';
-    if (atoi(port) < 1 || atoi(port) > 65535)
-        return -1;
-    *host = at ? at + 1 : NULL;
-    return 0;
-}
-
 int postfix_milter_address(const char *spec, char *buf, size_t buflen)
 {
-    char port[8];
+    sockspec_t ss;
+    char err[160];
     const char *host;
     int n;
 
-    if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0) {
-        const char *path = strchr(spec, ':') + 1;
-        n = snprintf(buf, buflen, "unix:%s", path);
-    } else if (strncmp(spec, "inet:", 5) == 0) {
-        if (split_port_host(spec + 5, port, sizeof(port), &host) < 0)
-            return -1;
-        if (host == NULL || *host == '\0' || strcmp(host, "0.0.0.0") == 0)
-            host = "127.0.0.1";
-        n = snprintf(buf, buflen, "inet:%s:%s", host, port);
-    } else if (strncmp(spec, "inet6:", 6) == 0) {
-        if (split_port_host(spec + 6, port, sizeof(port), &host) < 0)
-            return -1;
-        if (host == NULL || *host == '\0' || strcmp(host, "::") == 0
-            || strcmp(host, "[::]") == 0)
-            host = "::1";
-        n = snprintf(buf, buflen, host[0] == '[' ? "inet:%s:%s"
-                                                 : "inet:[%s]:%s", host, port);
-    } else {
+    if (sockspec_parse(spec, &ss, err, sizeof(err)) < 0)
         return -1;
+    switch (ss.family) {
+    case SOCKSPEC_UNIX:
+        n = snprintf(buf, buflen, "unix:%s", ss.path);
+        break;
+    case SOCKSPEC_INET:
+        /* A daemon listening on every address is reached on loopback. */
+        host = ss.host[0] == '\0' || strcmp(ss.host, "0.0.0.0") == 0 ? "127.0.0.1"
+                                                                      : ss.host;
+        n = snprintf(buf, buflen, "inet:%s:%u", host, ss.port);
+        break;
+    default:
+        host = ss.host[0] == '\0' || strcmp(ss.host, "::") == 0 ? "::1" : ss.host;
+        n = snprintf(buf, buflen, "inet:[%s]:%u", host, ss.port);
+        break;
     }
     return n > 0 && (size_t) n < buflen ? 0 : -1;
 }

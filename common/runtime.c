@@ -1,0 +1,310 @@
+/*
+ * runtime.c - run a libmilter filter as a postern daemon. See runtime.h
+ * for the why of the negotiation and the signal handling; this file
+ * wraps the callbacks (to count the busy ones for the drain), opens the
+ * socket, and waits for signals in the main thread.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "config.h"
+#include "log.h"
+#include "runtime.h"
+#include "sockspec.h"
+
+/* libmilter runs one filter per process, so the runtime is a singleton. */
+static struct smfiDesc user_desc;
+static const runtime_opts_t *ropts;
+static atomic_uint busy;
+static atomic_int milter_done;
+static int milter_result;
+
+unsigned runtime_busy(void)
+{
+    return atomic_load(&busy);
+}
+
+/* ---- callback wrappers: count what is running ---- */
+
+#define WRAP(cb, params, args)                                   \
+    static sfsistat w_##cb params                                \
+    {                                                            \
+        atomic_fetch_add(&busy, 1);                              \
+        sfsistat r = user_desc.xxfi_##cb args;                   \
+        atomic_fetch_sub(&busy, 1);                              \
+        return r;                                                \
+    }
+
+WRAP(connect, (SMFICTX *c, char *h, _SOCK_ADDR *a), (c, h, a))
+WRAP(helo, (SMFICTX *c, char *h), (c, h))
+WRAP(envfrom, (SMFICTX *c, char **v), (c, v))
+WRAP(envrcpt, (SMFICTX *c, char **v), (c, v))
+WRAP(header, (SMFICTX *c, char *n, char *v), (c, n, v))
+WRAP(eoh, (SMFICTX *c), (c))
+WRAP(body, (SMFICTX *c, unsigned char *b, size_t l), (c, b, l))
+WRAP(eom, (SMFICTX *c), (c))
+WRAP(abort, (SMFICTX *c), (c))
+WRAP(close, (SMFICTX *c), (c))
+WRAP(unknown, (SMFICTX *c, const char *cmd), (c, cmd))
+WRAP(data, (SMFICTX *c), (c))
+
+/* Ask for the milter's actions and stages only, a reply at every stage
+ * (no SMFIP_NR_* flag), and only the macros it reads. */
+static sfsistat negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+                          unsigned long f2, unsigned long f3, unsigned long *pf0,
+                          unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+    const runtime_proto_t *p = ropts->proto;
+
+    (void) f2;
+    (void) f3;
+    if ((f0 & p->actions) != p->actions)
+        log_warn("%s: the MTA does not offer every action we need "
+                 "(offered 0x%lx, need 0x%lx)", ropts->name, f0, p->actions);
+    *pf0 = f0 & p->actions;
+    /* Postfix sends the DATA stage's macros even when DATA is skipped;
+     * with nothing to answer, the milter's ACK for them is delayed and
+     * the next packet (end of message) waits 40 ms behind Nagle. So DATA
+     * is always taken and answered (libmilter answers it by itself when
+     * the milter has no data callback). */
+    *pf1 = f1 & p->skip & ~(unsigned long) SMFIP_NODATA;
+    *pf2 = 0;
+    *pf3 = 0;
+    for (int stage = 0; stage <= SMFIM_LAST; stage++)
+        if (p->macros[stage] != NULL
+            && smfi_setsymlist(ctx, stage, (char *) p->macros[stage]) != MI_SUCCESS)
+            log_warn("%s: cannot request macros for stage %d", ropts->name, stage);
+    return SMFIS_CONTINUE;
+}
+
+static void wrap_desc(struct smfiDesc *w, const struct smfiDesc *u,
+                      const runtime_opts_t *o)
+{
+    *w = *u;
+#define SET(cb) w->xxfi_##cb = u->xxfi_##cb ? w_##cb : NULL
+    SET(connect); SET(helo); SET(envfrom); SET(envrcpt); SET(header);
+    SET(eoh); SET(body); SET(eom); SET(abort); SET(close); SET(unknown);
+    SET(data);
+#undef SET
+    if (u->xxfi_negotiate == NULL)
+        w->xxfi_negotiate = o->reply_every_stage && o->proto ? negotiate : NULL;
+}
+
+/* ---- the socket ---- */
+
+static int open_socket(const sockspec_t *ss, const runtime_opts_t *o, char *err,
+                       size_t errlen)
+{
+    if (smfi_opensocket(true) != MI_SUCCESS) {
+        snprintf(err, errlen, "cannot listen on %s: %s", o->socket,
+                 ss->family == SOCKSPEC_UNIX ? "check that the directory exists"
+                 : "address in use or not available");
+        return -1;
+    }
+    if (ss->family == SOCKSPEC_UNIX) {
+        struct passwd *pw = o->user && *o->user ? getpwnam(o->user) : NULL;
+        if (chmod(ss->path, o->socket_mode ? o->socket_mode : 0660) < 0
+            || (pw && geteuid() == 0 && chown(ss->path, pw->pw_uid, pw->pw_gid) < 0)) {
+            snprintf(err, errlen, "%s: %s", ss->path, strerror(errno));
+            return -1;
+        }
+    } else if (o->tcp_nodelay && runtime_nodelay_listeners() < 1) {
+        log_warn("%s: could not set TCP_NODELAY on %s", o->name, o->socket);
+    }
+    return 0;
+}
+
+static int setup(struct smfiDesc *desc, const runtime_opts_t *o, char *err,
+                 size_t errlen)
+{
+    static struct smfiDesc wrapped;
+    sockspec_t ss;
+
+    if (sockspec_parse(o->socket, &ss, err, errlen) < 0)
+        return -1;
+    user_desc = *desc;
+    ropts = o;
+    wrap_desc(&wrapped, desc, o);
+    if (smfi_setconn(ss.milter) != MI_SUCCESS
+        || (o->backlog > 0 && smfi_setbacklog(o->backlog) != MI_SUCCESS)
+        || (o->timeout_s > 0 && smfi_settimeout(o->timeout_s) != MI_SUCCESS)
+        || smfi_register(wrapped) != MI_SUCCESS) {
+        snprintf(err, errlen, "libmilter refused the filter settings");
+        return -1;
+    }
+    if (open_socket(&ss, o, err, errlen) < 0)
+        return -1;
+    if (!o->foreground && daemon(0, 0) < 0) {
+        snprintf(err, errlen, "cannot detach: %s", strerror(errno));
+        return -1;
+    }
+    if (o->pidfile && *o->pidfile
+        && runtime_pidfile_write(o->pidfile, (long) getpid(), err, errlen) < 0)
+        return -1;
+    return runtime_drop_user(o->user, err, errlen);
+}
+
+/* ---- running and stopping ---- */
+
+static void *milter_thread(void *arg)
+{
+    (void) arg;
+    milter_result = smfi_main();
+    atomic_store(&milter_done, 1);
+    return NULL;
+}
+
+static void drain(const runtime_opts_t *o)
+{
+    unsigned limit = o->drain_ms ? o->drain_ms : 30000;
+    struct timespec tick = { 0, 20 * 1000 * 1000 };
+
+    for (unsigned waited = 0; runtime_busy() > 0 && waited < limit; waited += 20)
+        nanosleep(&tick, NULL);
+    if (runtime_busy() > 0)
+        log_warn("%s: stopping with %u callbacks still running after %u ms",
+                 o->name, runtime_busy(), limit);
+}
+
+static void reload(const runtime_opts_t *o)
+{
+    char why[512] = "";
+
+    if (o->reload == NULL) {
+        log_info("%s: SIGHUP: nothing to reload", o->name);
+        return;
+    }
+    if (o->reload(o->reload_arg, why, sizeof(why)) == 0)
+        log_info("%s: configuration reloaded", o->name);
+    else
+        log_err("%s: reload failed, keeping the old configuration: %s", o->name, why);
+}
+
+static void *stop_thread(void *arg)
+{
+    (void) arg;
+    smfi_stop();
+    return NULL;
+}
+
+/* smfi_stop() sets libmilter's stop flag at once, but then blocks until
+ * the listener's poll() times out (up to 5 s, MI_CHK_TIME) to close the
+ * socket: let a thread of its own wait for that. */
+static void request_stop(void)
+{
+    pthread_t t;
+
+    if (pthread_create(&t, NULL, stop_thread, NULL) == 0)
+        pthread_detach(t);
+    else
+        smfi_stop();
+}
+
+/* Waits for signals until asked to stop or libmilter gives up. */
+static void wait_signals(const runtime_opts_t *o, const sigset_t *set)
+{
+    struct timespec tick = { 0, 200 * 1000 * 1000 };
+
+    while (!atomic_load(&milter_done)) {
+        int sig = sigtimedwait(set, NULL, &tick);
+        if (sig == SIGHUP) {
+            reload(o);
+        } else if (sig == SIGTERM || sig == SIGINT) {
+            log_info("%s: %s, finishing messages in progress", o->name,
+                     sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            request_stop();
+            return;
+        }
+    }
+    log_err("%s: the milter listener stopped on its own", o->name);
+}
+
+/* libmilter's listener notices a stop only every 5 seconds (MI_CHK_TIME);
+ * once no callback runs there is nothing left to wait for, so give it a
+ * moment and then clean up its socket ourselves. */
+static void finish(pthread_t tid, const runtime_opts_t *o)
+{
+    struct timespec deadline;
+    sockspec_t ss;
+    char err[128];
+
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_nsec += 200 * 1000 * 1000;
+    if (deadline.tv_nsec >= 1000000000) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000;
+    }
+    if (pthread_timedjoin_np(tid, NULL, &deadline) != 0)
+        milter_result = MI_SUCCESS;     /* stopping, as asked */
+    if (sockspec_parse(o->socket, &ss, err, sizeof(err)) == 0
+        && ss.family == SOCKSPEC_UNIX)
+        unlink(ss.path);
+    if (o->pidfile && *o->pidfile)
+        unlink(o->pidfile);
+}
+
+int runtime_main(struct smfiDesc *desc, const runtime_opts_t *o, char *err,
+                 size_t errlen)
+{
+    sigset_t set;
+    pthread_t tid;
+    int rc;
+
+    if (setup(desc, o, err, errlen) < 0)
+        return -1;
+    /* Blocked here, so inherited by every thread libmilter creates; only
+     * this thread waits for them. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    if ((rc = pthread_create(&tid, NULL, milter_thread, NULL)) != 0) {
+        snprintf(err, errlen, "cannot start the milter thread: %s", strerror(rc));
+        return -1;
+    }
+    log_info("%s: listening on %s", o->name, o->socket);
+    wait_signals(o, &set);
+    drain(o);
+    finish(tid, o);
+    log_info("%s: stopped", o->name);
+    return milter_result == MI_SUCCESS ? 0 : -1;
+}
+
+int runtime_opts_from_config(runtime_opts_t *o, const config_t *cfg,
+                             const char *section, char *err, size_t errlen)
+{
+    const char *user = config_str(cfg, section, "user");
+    sockspec_t ss;
+
+    o->socket = config_str(cfg, section, "socket");
+    if (o->socket == NULL) {
+        snprintf(err, errlen, "%s: [%s] socket: required", config_path(cfg), section);
+        return -1;
+    }
+    if (sockspec_parse(o->socket, &ss, err, errlen) < 0) {
+        char why[256];
+        snprintf(why, sizeof(why), "%s", err);
+        snprintf(err, errlen, "%s:%d: [%s] socket: %s", config_path(cfg),
+                 config_line(cfg, section, "socket"), section, why);
+        return -1;
+    }
+    o->user = user && *user ? user : config_str(cfg, "global", "user");
+    o->pidfile = config_str(cfg, section, "pidfile");
+    o->socket_mode = config_mode(cfg, section, "socket_mode");
+    o->backlog = (int) config_int(cfg, section, "backlog");
+    o->timeout_s = (int) (config_duration_ms(cfg, section, "timeout") / 1000);
+    o->tcp_nodelay = config_bool(cfg, section, "tcp_nodelay");
+    o->reply_every_stage = config_bool(cfg, section, "reply_every_stage");
+    return 0;
+}

@@ -1,0 +1,593 @@
+"""Integration test bed: real Postfix, dnsmasq, redis-server and milters on
+loopback, each a context manager that cleans up even when a test fails.
+
+Nothing here touches the machine's own mail or DNS set-up: Postfix runs
+from a private config directory (postfix -c DIR) with its own queue, and
+every server listens on 127.0.0.1 on a free port.
+"""
+import email
+import os
+import random
+import shutil
+import signal
+import smtplib
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+
+STARTED_PIDS = set()    # every process we started, checked at session end
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(pred, timeout, what, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(interval)
+    raise TimeoutError("timed out after %.1fs waiting for %s" % (timeout, what))
+
+
+def tcp_accepts(port, host="127.0.0.1"):
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def unix_accepts(path):
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(0.5)
+            s.connect(path)
+            return True
+    except OSError:
+        return False
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie still answers kill(0); look at its state.
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
+
+
+def stop_process(proc, timeout=10):
+    """SIGTERM, then SIGKILL after TIMEOUT seconds; returns the exit code."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+    STARTED_PIDS.discard(proc.pid)
+    return proc.returncode
+
+
+class TmpDir:
+    """A per-test directory, removed at the end unless POSTERN_KEEP_TMP=1."""
+
+    def __init__(self, prefix="postern-it-"):
+        self.path = tempfile.mkdtemp(prefix=prefix)
+        os.chmod(self.path, 0o755)
+
+    def cleanup(self):
+        if os.environ.get("POSTERN_KEEP_TMP") == "1":
+            print("kept test directory %s" % self.path)
+            return
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+class Server:
+    """A server process we started: a context manager that stops it."""
+    proc = None
+
+    def stop(self):
+        if self.proc:
+            stop_process(self.proc)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+
+# ---------------------------------------------------------------- Postfix
+
+MASTER_CF = """\
+{port}  inet  n  -  n  -  -  smtpd
+pickup    unix  n  -  n  60  1  pickup
+cleanup   unix  n  -  n  -   0  cleanup
+qmgr      unix  n  -  n  300 1  qmgr
+rewrite   unix  -  -  n  -   -  trivial-rewrite
+bounce    unix  -  -  n  -   0  bounce
+defer     unix  -  -  n  -   0  bounce
+trace     unix  -  -  n  -   0  bounce
+verify    unix  -  -  n  -   1  verify
+flush     unix  n  -  n  1000? 0 flush
+proxymap  unix  -  -  n  -   -  proxymap
+smtp      unix  -  -  n  -   -  smtp
+relay     unix  -  -  n  -   -  smtp
+showq     unix  n  -  n  -   -  showq
+error     unix  -  -  n  -   -  error
+retry     unix  -  -  n  -   -  error
+discard   unix  -  -  n  -   -  discard
+local     unix  -  n  n  -   -  local
+anvil     unix  -  -  n  -   1  anvil
+scache    unix  -  -  n  -   1  scache
+postlog   unix-dgram n  -  n  -   1  postlogd
+sink      unix  -  n  n  -   -  pipe
+  flags=q user=nobody argv={sink} {outdir} ${{queue_id}}
+"""
+
+SINK_SH = """\
+#!/bin/sh
+# Stores one delivered message as OUTDIR/QUEUEID.eml (written by the pipe
+# transport as user nobody); the rename makes it appear complete.
+out="$1/$2.eml"
+cat > "$out.tmp" && mv "$out.tmp" "$out"
+"""
+
+
+class Postfix(Server):
+    """A private Postfix 3.7 instance: smtpd on 127.0.0.1:PORT, every
+    message delivered to a sink directory as QUEUEID.eml."""
+
+    def __init__(self, workdir, milters=(), extra_main_cf=None, port=None):
+        self.dir = os.path.join(workdir, "postfix")
+        self.conf = os.path.join(self.dir, "etc")
+        self.queue = os.path.join(self.dir, "queue")
+        self.data = os.path.join(self.dir, "data")
+        self.outdir = os.path.join(self.dir, "delivered")
+        self.maillog_path = os.path.join(self.dir, "log", "maillog")
+        self.port = port or free_port()
+        self.milters = list(milters)
+        self.extra = dict(extra_main_cf or {})
+        self.running = False
+
+    def main_cf(self):
+        cf = {
+            "compatibility_level": "3.6",
+            "queue_directory": self.queue,
+            "data_directory": self.data,
+            "mail_owner": "postfix",
+            "setgid_group": "postdrop",
+            "myhostname": "mx.postern.test",
+            "mydomain": "postern.test",
+            "myorigin": "$myhostname",
+            "mydestination": "",
+            "inet_interfaces": "127.0.0.1",
+            "inet_protocols": "ipv4",
+            "mynetworks": "127.0.0.0/8",
+            "smtpd_relay_restrictions": "permit_mynetworks, reject",
+            "default_transport": "sink",
+            "local_transport": "sink",
+            "relay_transport": "sink",
+            "sink_destination_recipient_limit": "1",
+            "maillog_file": self.maillog_path,
+            "maillog_file_prefixes": os.path.dirname(self.maillog_path),
+            "smtputf8_enable": "no",
+            "biff": "no",
+            "smtpd_banner": "$myhostname ESMTP",
+            "disable_dns_lookups": "yes",
+            "smtp_dns_support_level": "disabled",
+            "alias_maps": "",
+            "alias_database": "",
+            "milter_default_action": "tempfail",
+            "milter_protocol": "6",
+            "in_flow_delay": "0",
+            "smtpd_milters": ", ".join(self.milters),
+            "non_smtpd_milters": "",
+            "queue_run_delay": "1s",
+            "minimal_backoff_time": "1s",
+        }
+        cf.update(self.extra)
+        return "".join("%s = %s\n" % kv for kv in cf.items())
+
+    def _write_config(self, sink):
+        os.makedirs(self.conf)
+        for d in (self.queue, self.outdir, os.path.dirname(self.maillog_path)):
+            os.makedirs(d, exist_ok=True)
+        os.makedirs(self.data, mode=0o700)
+        shutil.chown(self.data, "postfix", "postfix")
+        # The sink runs as nobody and must be able to write its output.
+        os.chmod(self.outdir, 0o777)
+        with open(os.path.join(self.conf, "main.cf"), "w") as f:
+            f.write(self.main_cf())
+        with open(os.path.join(self.conf, "master.cf"), "w") as f:
+            f.write(MASTER_CF.format(port="127.0.0.1:%d" % self.port, sink=sink,
+                                     outdir=self.outdir))
+
+    def start(self):
+        sink = os.path.join(self.dir, "sink.sh")
+        self._write_config(sink)
+        with open(sink, "w") as f:
+            f.write(SINK_SH)
+        os.chmod(sink, 0o755)
+        os.chmod(self.dir, 0o755)
+        r = subprocess.run(["postfix", "-c", self.conf, "start"],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError("postfix start failed: %s%s\n%s" %
+                               (r.stdout, r.stderr, self.maillog()))
+        self.running = True
+        pid = self.master_pid()
+        if pid:
+            STARTED_PIDS.add(pid)
+        try:
+            wait_until(self._banner, 20, "Postfix smtpd on port %d" % self.port)
+        except TimeoutError:
+            raise RuntimeError("Postfix did not answer:\n" + self.maillog())
+        return self
+
+    def _banner(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+                return s.recv(100).startswith(b"220 ")
+        except OSError:
+            return False
+
+    def master_pid(self):
+        try:
+            with open(os.path.join(self.queue, "pid", "master.pid")) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def stop(self):
+        if not self.running:
+            return
+        pid = self.master_pid()
+        subprocess.run(["postfix", "-c", self.conf, "stop"], capture_output=True,
+                       timeout=60)
+        if pid:
+            try:
+                wait_until(lambda: not pid_alive(pid), 15, "Postfix master to exit")
+            except TimeoutError:
+                os.killpg(os.getpgid(pid), signal.SIGKILL)
+            STARTED_PIDS.discard(pid)
+        # Children of this instance that outlived master (bounded wait).
+        self._kill_leftovers()
+        self.running = False
+
+    def _kill_leftovers(self):
+        for _ in range(50):
+            pids = [p for p in self._instance_pids() if pid_alive(p)]
+            if not pids:
+                return
+            for p in pids:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.1)
+
+    def _instance_pids(self):
+        """Processes started with our config directory on their command line."""
+        found = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    cmd = f.read()
+                with open("/proc/%s/environ" % d, "rb") as f:
+                    env = f.read()
+            except OSError:
+                continue
+            if self.conf.encode() in cmd or (b"MAIL_CONFIG=" + self.conf.encode()) in env:
+                found.append(int(d))
+        return found
+
+    def maillog(self):
+        try:
+            with open(self.maillog_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return "(no maillog)"
+
+    # --- sending and receiving
+
+    def smtp(self, helo="client.example.net"):
+        s = smtplib.SMTP("127.0.0.1", self.port, timeout=60)
+        s.ehlo(helo)
+        return s
+
+    def send(self, mail_from, rcpts, data, helo="client.example.net", conn=None):
+        """One transaction; returns (rcpt_replies, data_reply, queue_id).
+        rcpt_replies maps each recipient to (code, text); data_reply is
+        (code, text) or None when no recipient was accepted."""
+        s = conn or self.smtp(helo)
+        try:
+            return self._transaction(s, mail_from, rcpts, data)
+        finally:
+            if conn is None:
+                try:
+                    s.quit()
+                except smtplib.SMTPException:
+                    s.close()
+
+    @staticmethod
+    def _transaction(s, mail_from, rcpts, data):
+        code, text = s.mail(mail_from)
+        if code != 250:
+            s.rset()
+            return {}, (code, text.decode()), None
+        replies = {}
+        for r in rcpts:
+            code, text = s.rcpt(r)
+            replies[r] = (code, text.decode())
+        if not any(c == 250 for c, _ in replies.values()):
+            s.rset()
+            return replies, None, None
+        if isinstance(data, str):
+            data = data.encode()
+        code, text = s.data(data)
+        text = text.decode()
+        qid = text.rsplit("queued as ", 1)[1].strip() if "queued as" in text else None
+        return replies, (code, text), qid
+
+    def delivered_path(self, qid):
+        return os.path.join(self.outdir, qid + ".eml")
+
+    def wait_delivered(self, qid, timeout=20):
+        path = self.delivered_path(qid)
+        try:
+            wait_until(lambda: os.path.exists(path), timeout, "delivery of %s" % qid)
+        except TimeoutError:
+            raise AssertionError("%s not delivered; maillog:\n%s" % (qid, self.maillog()))
+        with open(path, "rb") as f:
+            return email.message_from_bytes(f.read())
+
+    def delivered(self):
+        return sorted(f for f in os.listdir(self.outdir) if f.endswith(".eml"))
+
+
+def make_message(mail_from, to, subject="test", size=0, extra_headers=()):
+    """An RFC 5322 message, padded with text lines to about SIZE bytes."""
+    head = ["From: <%s>" % mail_from, "To: <%s>" % to, "Subject: %s" % subject,
+            "Message-ID: <%d.%d@client.example.net>" % (time.time_ns(), random.getrandbits(32)),
+            "Date: Wed, 25 Nov 2026 06:00:00 +0000"]
+    head.extend(extra_headers)
+    body = ["Hello from the postern test bed."]
+    line = "The quick brown fox jumps over the lazy dog, " * 1 + "0123456789abcdef"
+    while sum(len(x) + 2 for x in head + body) < size:
+        body.append(line)
+    return "\r\n".join(head) + "\r\n\r\n" + "\r\n".join(body) + "\r\n"
+
+
+# ---------------------------------------------------------------- DNS
+
+def dns_query(port, name, qtype, timeout=2.0):
+    """A minimal DNS client: returns (rcode, [rdata bytes...]) for the
+    answer section of NAME/QTYPE asked of 127.0.0.1:PORT over UDP."""
+    qid = random.getrandbits(16)
+    q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+    for label in name.rstrip(".").split("."):
+        q += bytes([len(label)]) + label.encode()
+    q += b"\0" + struct.pack(">HH", qtype, 1)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(timeout)
+        s.sendto(q, ("127.0.0.1", port))
+        resp, _ = s.recvfrom(4096)
+    rid, flags, qd, an, _, _ = struct.unpack(">HHHHHH", resp[:12])
+    if rid != qid:
+        raise ValueError("DNS id mismatch")
+    pos = 12
+    for _ in range(qd):
+        pos = _skip_name(resp, pos) + 4
+    answers = []
+    for _ in range(an):
+        pos = _skip_name(resp, pos)
+        rtype, _, _, rdlen = struct.unpack(">HHIH", resp[pos:pos + 10])
+        pos += 10
+        if rtype == qtype:
+            answers.append(resp[pos:pos + rdlen])
+        pos += rdlen
+    return flags & 0xF, answers
+
+
+def _skip_name(buf, pos):
+    while True:
+        n = buf[pos]
+        if n == 0:
+            return pos + 1
+        if n & 0xC0 == 0xC0:
+            return pos + 2
+        pos += n + 1
+
+
+def txt_strings(rdata):
+    out, pos = [], 0
+    while pos < len(rdata):
+        n = rdata[pos]
+        out.append(rdata[pos + 1:pos + 1 + n].decode())
+        pos += n + 1
+    return out
+
+
+class DNS(Server):
+    """dnsmasq as an authoritative-only server for the test zones
+    (dnsmasq config fragments with txt-record=, address=, mx-host=...)."""
+
+    def __init__(self, workdir, zone_files):
+        self.workdir = workdir
+        self.zone_files = list(zone_files)
+        self.port = free_port()
+        self.proc = None
+        self.log = os.path.join(workdir, "dnsmasq.log")
+
+    @property
+    def upstream(self):
+        return "127.0.0.1@%d" % self.port
+
+    def start(self):
+        args = ["/usr/sbin/dnsmasq", "--keep-in-foreground", "--no-resolv",
+                "--no-hosts", "--no-poll", "--port=%d" % self.port,
+                "--listen-address=127.0.0.1", "--bind-interfaces",
+                "--conf-file=/dev/null", "--user=root", "--group=root",
+                "--pid-file=", "--log-facility=" + self.log]
+        args += ["--conf-file=%s" % z for z in self.zone_files]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                                     stderr=open(self.log + ".err", "w"))
+        STARTED_PIDS.add(self.proc.pid)
+        wait_until(self._answers, 10, "dnsmasq on port %d" % self.port)
+        return self
+
+    def _answers(self):
+        if self.proc.poll() is not None:
+            with open(self.log + ".err") as f:
+                raise RuntimeError("dnsmasq exited: " + f.read())
+        try:
+            dns_query(self.port, "probe.invalid", 1, timeout=0.3)
+            return True
+        except OSError:
+            return False
+
+    def query(self, name, qtype):
+        return dns_query(self.port, name, qtype)
+
+
+
+# ---------------------------------------------------------------- Redis
+
+class Redis(Server):
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.port = free_port()
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--daemonize", "no",
+             "--dir", self.workdir, "--logfile", os.path.join(self.workdir, "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        STARTED_PIDS.add(self.proc.pid)
+        wait_until(lambda: self.command("PING") == b"+PONG", 10, "redis-server")
+        return self
+
+    def command(self, *args):
+        """One RESP command; returns the raw first reply line."""
+        req = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a.encode() if isinstance(a, str) else a
+            req += b"$%d\r\n%s\r\n" % (len(a), a)
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                s.sendall(req)
+                return s.recv(4096).split(b"\r\n")[0]
+        except OSError:
+            return None
+
+
+
+# ---------------------------------------------------------------- milters
+
+class Milter(Server):
+    """A milter daemon in the foreground, waited for until its socket
+    accepts connections; stop() sends SIGTERM and returns the exit code."""
+
+    def __init__(self, argv, spec, workdir, name="milter"):
+        self.argv = list(argv)
+        self.spec = spec
+        self.log = os.path.join(workdir, name + ".log")
+        self.proc = None
+        self.returncode = None
+
+    @property
+    def postfix_address(self):
+        kind, rest = self.spec.split(":", 1)
+        if kind == "unix":
+            return self.spec
+        port, host = rest.split("@")
+        return "inet:%s:%s" % (host, port)
+
+    def _ready(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError("milter exited with %s:\n%s" % (self.proc.returncode,
+                                                               self.log_text()))
+        kind, rest = self.spec.split(":", 1)
+        if kind == "unix":
+            return unix_accepts(rest)
+        port, host = rest.split("@")
+        return tcp_accepts(int(port), host)
+
+    def start(self):
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL,
+                                     stderr=open(self.log, "w"))
+        STARTED_PIDS.add(self.proc.pid)
+        wait_until(self._ready, 10, "milter socket %s" % self.spec)
+        return self
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout=10):
+        if self.proc is not None and self.returncode is None:
+            self.returncode = stop_process(self.proc, timeout)
+        return self.returncode
+
+    def log_text(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+
+def build_dir():
+    d = os.environ.get("POSTERN_BUILD_DIR")
+    if not d or not os.path.isdir(d):
+        raise RuntimeError("POSTERN_BUILD_DIR is not set to a build directory "
+                           "(run the tests through ctest or scripts/test.sh)")
+    return d
+
+
+def source_dir():
+    return os.environ.get("POSTERN_SOURCE_DIR") or os.path.abspath(
+        os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def testmilter_path():
+    p = os.path.join(build_dir(), "tests", "milter", "postern-testmilter")
+    if not os.access(p, os.X_OK):
+        raise RuntimeError("%s is missing: build the tests first" % p)
+    return p
+
+
+def milter_run_dir(workdir, user="postfix"):
+    """A socket directory the milter's user owns, as /run/postern would be:
+    Postfix's smtpd (user postfix) must reach the socket, and the milter
+    must be able to remove it after dropping privileges."""
+    d = os.path.join(workdir, "run")
+    os.makedirs(d, exist_ok=True)
+    shutil.chown(d, user, user)
+    return d
+
+
+def testmilter(workdir, kind="unix", extra_args=(), name="testmilter"):
+    args = [testmilter_path(), "-f"]
+    if kind == "unix":
+        spec = "unix:%s/%s.sock" % (milter_run_dir(workdir), name)
+        args += ["-u", "postfix"]
+    else:
+        spec = "inet:%d@127.0.0.1" % free_port()
+    return Milter(args + ["-p", spec, *extra_args], spec, workdir, name)
