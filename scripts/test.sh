@@ -40,17 +40,22 @@ run_ctest() {        # build-dir label
 }
 
 echo "=== build: release"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
 cmake --build build -j"$jobs"
 
 echo "=== install into a staging directory"
 stage="$logdir/stage"
 install_ok=1
-DESTDIR="$stage" cmake --install build --prefix /usr >"$logdir/install.log" 2>&1 || install_ok=0
+DESTDIR="$stage" cmake --install build >"$logdir/install.log" 2>&1 || install_ok=0
 for f in usr/sbin/postern etc/postern/postern.conf usr/share/man/man8/postern.8 \
          usr/share/man/man5/postern.conf.5; do
     [ -e "$stage/$f" ] || { echo "install: missing $f"; install_ok=0; }
 done
+# The installed command must accept the installed sample config.
+if [ "$install_ok" -eq 1 ] && ! "$stage/usr/sbin/postern" check \
+        -c "$stage/etc/postern/postern.conf" >>"$logdir/install.log" 2>&1; then
+    echo "install: postern check rejects the installed config"; install_ok=0
+fi
 if [ "$install_ok" -eq 1 ]; then
     passed=$((passed + 1)); echo "install: ok"
 else
