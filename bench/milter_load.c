@@ -1,0 +1,1235 @@
+/*
+ * milter_load.c - milter-load: drives a milter over its socket the way
+ * Postfix does, from many connections at once, and reports throughput,
+ * latency, the replies seen and what the milter process cost.
+ *
+ * One thread per connection: each claims messages from a shared counter,
+ * sends them Postfix-style (reusing the connection -m times) and keeps
+ * its own tallies and histograms, merged after the join. Threads rather
+ * than an event loop because the generator waits on one milter reply at
+ * a time per connection anyway; at the concurrency a milter sees from an
+ * MTA (tens of connections) the threads cost little, which the report
+ * shows as the generator's own CPU share.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <libmilter/mfapi.h>
+#include <libmilter/mfdef.h>
+
+#include "mproto.h"
+#include "procstat.h"
+#include "stats.h"
+
+#define MAX_FILES 1024
+#define MAX_RCPTS 64
+#define MAX_MACROS 64
+#define MAX_HEADERS 512
+#define MAX_THREADS 1024
+#define MAX_MSG_BYTES (64u * 1024u * 1024u)
+#define SHOW_MAX 16384
+
+/* What we offer as an MTA: every v6 action and protocol flag except
+ * the MDS sizes (neither Postfix nor Debian's libmilter use them). */
+#define OFFER_ACTIONS SMFI_CURR_ACTS
+#define OFFER_PROTO (SMFI_CURR_PROT & ~(uint32_t)(SMFIP_MDS_256K | SMFIP_MDS_1M))
+
+typedef struct {
+    char *name;
+    char *value;
+} header_t;
+
+typedef struct {
+    header_t hdr[MAX_HEADERS];
+    size_t nhdr;
+    char *body;             /* CRLF line ends, as Postfix sends it */
+    size_t bodylen;
+} message_t;
+
+typedef enum { MV_FIXED, MV_QID, MV_RCPT } macro_kind_t;
+
+typedef struct {
+    int stage;              /* SMFIM_* */
+    macro_kind_t kind;      /* per message values are filled in late */
+    const char *name;
+    const char *value;      /* MV_FIXED only */
+} macro_t;
+
+typedef struct {
+    const char *sockspec;
+    unsigned concurrency;
+    unsigned per_conn;
+    unsigned long total;
+    double seconds;
+    unsigned timeout_ms;
+    message_t *msgs[MAX_FILES];
+    size_t nmsgs;
+    pid_t pid;
+    const char *from;
+    const char *rcpts[MAX_RCPTS];
+    size_t nrcpts;
+    macro_t macros[MAX_MACROS];
+    size_t nmacros;
+    int show_mods;
+    const char *json;
+    int quickack;
+} opts_t;
+
+/* Per-thread results; merged by the main thread after the join. */
+typedef struct {
+    uint64_t finals[256];       /* final reply per message, by command */
+    uint64_t mods[256];         /* modifications, by command */
+    uint64_t codes[600];        /* replycode:CODE */
+    uint64_t msgs_done;
+    uint64_t conns;
+    uint64_t err_connect, err_proto, err_timeout, err_io;
+    uint64_t rcpt_rejects;
+    stats_t *lat;               /* MAIL -> final reply, microseconds */
+    stats_t *setup;             /* connect -> HELO reply */
+} tally_t;
+
+typedef struct {
+    int fd;
+    int inet;
+    mproto_dec_t *dec;
+    mproto_buf_t out;
+    mproto_optneg_t neg;
+    char *mods_seen;            /* non-NULL while recording --show-mods */
+    size_t mods_len;
+} conn_t;
+
+typedef struct {
+    pthread_t tid;
+    unsigned id;
+    tally_t t;
+} worker_t;
+
+static opts_t opt;
+static struct sockaddr_storage g_addr;
+static socklen_t g_addrlen;
+static atomic_ulong g_claimed;
+static atomic_int g_show_taken;
+static char g_show[SHOW_MAX];
+static struct timespec g_deadline;
+
+enum { R_FINAL = 1, R_ERR_PROTO = -1, R_ERR_TIMEOUT = -2, R_ERR_IO = -3 };
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void die(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "milter-load: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(64);
+}
+
+/* ---- socket ---------------------------------------------------------- */
+
+static int parse_sockspec(const char *spec, char *err, size_t errlen)
+{
+    memset(&g_addr, 0, sizeof g_addr);
+    if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0) {
+        struct sockaddr_un *un = (struct sockaddr_un *)&g_addr;
+        const char *path = strchr(spec, ':') + 1;
+        if (strlen(path) >= sizeof un->sun_path) {
+            snprintf(err, errlen, "socket path too long: %s", path);
+            return -1;
+        }
+        un->sun_family = AF_UNIX;
+        strcpy(un->sun_path, path);
+        g_addrlen = sizeof *un;
+        return 0;
+    }
+    int fam = strncmp(spec, "inet:", 5) == 0 ? AF_INET
+            : strncmp(spec, "inet6:", 6) == 0 ? AF_INET6 : -1;
+    const char *at = strchr(spec, '@');
+    if (fam < 0 || at == NULL) {
+        snprintf(err, errlen, "bad socket spec %s (unix:/path, "
+                 "inet:PORT@HOST, inet6:PORT@HOST)", spec);
+        return -1;
+    }
+    char port[16];
+    const char *p = strchr(spec, ':') + 1;
+    if ((size_t)(at - p) >= sizeof port || at == p) {
+        snprintf(err, errlen, "bad port in %s", spec);
+        return -1;
+    }
+    memcpy(port, p, (size_t)(at - p));
+    port[at - p] = '\0';
+    struct addrinfo hints = {.ai_family = fam, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *ai;
+    int rc = getaddrinfo(at + 1, port, &hints, &ai);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: %s", spec, gai_strerror(rc));
+        return -1;
+    }
+    memcpy(&g_addr, ai->ai_addr, ai->ai_addrlen);
+    g_addrlen = ai->ai_addrlen;
+    freeaddrinfo(ai);
+    return 0;
+}
+
+static void quickack(conn_t *c)
+{
+    int one = 1;
+    if (c->inet && opt.quickack)
+        setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+}
+
+static int conn_open(conn_t *c)
+{
+    c->inet = g_addr.ss_family != AF_UNIX;
+    c->fd = socket(g_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c->fd < 0)
+        return -1;
+    if (connect(c->fd, (struct sockaddr *)&g_addr, g_addrlen) < 0) {
+        close(c->fd);
+        c->fd = -1;
+        return -1;
+    }
+    if (c->inet && opt.quickack) {
+        /* Our small writes must not wait for the milter's ACK (Nagle),
+         * and our ACKs must not be delayed: libmilter does not set
+         * TCP_NODELAY, so its replies would otherwise stall ~40 ms. */
+        int one = 1;
+        setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        quickack(c);
+    }
+    mproto_dec_reset(c->dec);
+    return 0;
+}
+
+static void conn_close(conn_t *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    mproto_optneg_clear(&c->neg);
+}
+
+static int send_out(conn_t *c)
+{
+    size_t off = 0;
+    uint64_t deadline = now_us() + (uint64_t)opt.timeout_ms * 1000u;
+    while (off < c->out.len) {
+        ssize_t n = send(c->fd, c->out.data + off, c->out.len - off,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            off += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno != EAGAIN && errno != EINTR)
+            return R_ERR_IO;
+        uint64_t now = now_us();
+        if (now >= deadline)
+            return R_ERR_TIMEOUT;
+        struct pollfd pfd = {.fd = c->fd, .events = POLLOUT};
+        poll(&pfd, 1, (int)((deadline - now) / 1000u) + 1);
+    }
+    mproto_buf_reset(&c->out);
+    return 0;
+}
+
+/* Next reply packet, waiting at most the command timeout. */
+static int recv_pkt(conn_t *c, mproto_pkt_t *pkt)
+{
+    char err[256];
+    unsigned char buf[65536];
+    uint64_t deadline = now_us() + (uint64_t)opt.timeout_ms * 1000u;
+    for (;;) {
+        int r = mproto_dec_next(c->dec, pkt, err, sizeof err);
+        if (r != 0)
+            return r > 0 ? 0 : R_ERR_PROTO;
+        uint64_t now = now_us();
+        if (now >= deadline)
+            return R_ERR_TIMEOUT;
+        struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+        int pr = poll(&pfd, 1, (int)((deadline - now) / 1000u) + 1);
+        if (pr <= 0)
+            continue;
+        ssize_t n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n == 0)
+            return R_ERR_IO;
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                continue;
+            return R_ERR_IO;
+        }
+        quickack(c);        /* Linux clears it again after a while */
+        if (mproto_dec_feed(c->dec, buf, (size_t)n, err, sizeof err) < 0)
+            return R_ERR_IO;
+    }
+}
+
+/* ---- one stage ------------------------------------------------------- */
+
+static int macro_wanted(const conn_t *c, int stage, const char *name)
+{
+    const char *list = c->neg.macros[stage];
+    if (list == NULL)
+        return 1;
+    size_t nl = strlen(name);
+    const char *bare = name;
+    if (name[0] == '{' && nl > 2) {     /* "{x}" may be listed as "x" */
+        bare = name + 1;
+        nl -= 2;
+    }
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t wl = strcspn(p, " ,");
+        const char *w = p;
+        if (wl > 2 && w[0] == '{') {
+            w++;
+            wl -= 2;
+        }
+        if (wl == nl && wl > 0 && strncmp(w, bare, nl) == 0)
+            return 1;
+        p += strcspn(p, " ,");
+    }
+    return 0;
+}
+
+static int put_stage_macros(conn_t *c, int stage, char cmd, const char *qid,
+                            const char *rcpt)
+{
+    const char *nv[2 * MAX_MACROS];
+    size_t n = 0;
+    for (size_t i = 0; i < opt.nmacros; i++) {
+        const macro_t *m = &opt.macros[i];
+        if (m->stage != stage || !macro_wanted(c, stage, m->name))
+            continue;
+        nv[2 * n] = m->name;
+        nv[2 * n + 1] = m->kind == MV_QID ? qid
+                      : m->kind == MV_RCPT ? rcpt : m->value;
+        n++;
+    }
+    return n == 0 ? 0 : mproto_put_macros(&c->out, cmd, nv, n);
+}
+
+static void record_mod(conn_t *c, tally_t *t, const mproto_pkt_t *pkt)
+{
+    t->mods[(unsigned char)pkt->cmd]++;
+    if (c->mods_seen == NULL)
+        return;
+    char line[512];
+    mproto_reply_format(pkt, line, sizeof line);
+    int n = snprintf(c->mods_seen + c->mods_len, SHOW_MAX - c->mods_len,
+                     "  %s\n", line);
+    if (n > 0 && c->mods_len + (size_t)n < SHOW_MAX)
+        c->mods_len += (size_t)n;
+}
+
+/* Sends what is queued in c->out and, unless the milter said it will not
+ * reply (nr), reads replies up to a final one, stored in *final. */
+static int exchange(conn_t *c, tally_t *t, int nr, char *final)
+{
+    int r = send_out(c);
+    *final = SMFIR_CONTINUE;
+    if (r < 0 || nr)
+        return r;
+    for (;;) {
+        mproto_pkt_t pkt;
+        char err[256];
+        if ((r = recv_pkt(c, &pkt)) < 0)
+            return r;
+        if (mproto_reply_check(&pkt, err, sizeof err) < 0)
+            return R_ERR_PROTO;
+        if (mproto_reply_is_final(pkt.cmd)) {
+            *final = pkt.cmd;
+            if (pkt.cmd == SMFIR_REPLYCODE)
+                t->codes[(pkt.data[0] - '0') * 100 + (pkt.data[1] - '0') * 10
+                         + (pkt.data[2] - '0')]++;
+            return 0;
+        }
+        if (pkt.cmd != SMFIR_PROGRESS)
+            record_mod(c, t, &pkt);
+    }
+}
+
+/* ---- connection and message ----------------------------------------- */
+
+static int negotiate(conn_t *c)
+{
+    char err[256];
+    mproto_pkt_t pkt;
+    if (mproto_put_optneg(&c->out, SMFI_PROT_VERSION, OFFER_ACTIONS,
+                          OFFER_PROTO) < 0)
+        return R_ERR_IO;
+    int r = send_out(c);
+    if (r < 0 || (r = recv_pkt(c, &pkt)) < 0)
+        return r;
+    if (mproto_parse_optneg(&pkt, &c->neg, err, sizeof err) < 0 ||
+        c->neg.version < 2 || (c->neg.protocol & ~OFFER_PROTO) != 0 ||
+        (c->neg.actions & ~OFFER_ACTIONS) != 0)
+        return R_ERR_PROTO;
+    return 0;
+}
+
+/* CONNECT and HELO; *final is the milter's verdict for the connection. */
+static int conn_start(conn_t *c, tally_t *t, unsigned id, char *final)
+{
+    uint32_t p = c->neg.protocol;
+    int r;
+    *final = SMFIR_CONTINUE;
+    if (!(p & SMFIP_NOCONNECT)) {
+        if (put_stage_macros(c, SMFIM_CONNECT, SMFIC_CONNECT, "", "") < 0 ||
+            mproto_put_connect(&c->out, "client.example.net", SMFIA_INET,
+                               (uint16_t)(40000 + id % 20000),
+                               "192.0.2.10") < 0)
+            return R_ERR_IO;
+        if ((r = exchange(c, t, p & SMFIP_NR_CONN, final)) < 0)
+            return r;
+        if (*final != SMFIR_CONTINUE)
+            return 0;
+    }
+    if (!(p & SMFIP_NOHELO)) {
+        const char *helo = "client.example.net";
+        if (put_stage_macros(c, SMFIM_HELO, SMFIC_HELO, "", "") < 0 ||
+            mproto_put_strs(&c->out, SMFIC_HELO, &helo, 1) < 0)
+            return R_ERR_IO;
+        return exchange(c, t, p & SMFIP_NR_HELO, final);
+    }
+    return 0;
+}
+
+/* A command without data (DATA, EOH, end of body) with its macros. */
+static int bare_stage(conn_t *c, tally_t *t, int stage, char cmd,
+                      const char *qid, uint32_t nr, char *final)
+{
+    if (put_stage_macros(c, stage, cmd, qid, "") < 0 ||
+        mproto_put(&c->out, cmd, NULL, 0) < 0)
+        return R_ERR_IO;
+    return exchange(c, t, nr != 0, final);
+}
+
+static int send_envelope(conn_t *c, tally_t *t, const char *qid, char *final)
+{
+    uint32_t p = c->neg.protocol;
+    char addr[512];
+    int r;
+    if (!(p & SMFIP_NOMAIL)) {
+        snprintf(addr, sizeof addr, "<%s>", opt.from);
+        const char *args[] = {addr};
+        if (put_stage_macros(c, SMFIM_ENVFROM, SMFIC_MAIL, qid, "") < 0 ||
+            mproto_put_strs(&c->out, SMFIC_MAIL, args, 1) < 0)
+            return R_ERR_IO;
+        if ((r = exchange(c, t, p & SMFIP_NR_MAIL, final)) < 0 ||
+            *final != SMFIR_CONTINUE)
+            return r;
+    }
+    size_t accepted = 0;
+    for (size_t i = 0; i < opt.nrcpts && !(p & SMFIP_NORCPT); i++) {
+        snprintf(addr, sizeof addr, "<%s>", opt.rcpts[i]);
+        const char *args[] = {addr};
+        if (put_stage_macros(c, SMFIM_ENVRCPT, SMFIC_RCPT, qid,
+                             opt.rcpts[i]) < 0 ||
+            mproto_put_strs(&c->out, SMFIC_RCPT, args, 1) < 0)
+            return R_ERR_IO;
+        if ((r = exchange(c, t, p & SMFIP_NR_RCPT, final)) < 0)
+            return r;
+        if (*final == SMFIR_CONTINUE) {
+            accepted++;
+            continue;
+        }
+        if (*final != SMFIR_REJECT && *final != SMFIR_TEMPFAIL &&
+            *final != SMFIR_REPLYCODE)
+            return 0;           /* accept or discard: whole message */
+        t->rcpt_rejects++;      /* per-recipient: the message goes on */
+    }
+    if (accepted == 0 && opt.nrcpts > 0 && !(p & SMFIP_NORCPT))
+        return 0;               /* every recipient refused: *final holds why */
+    *final = SMFIR_CONTINUE;
+    if (!(p & SMFIP_NODATA))
+        return bare_stage(c, t, SMFIM_DATA, SMFIC_DATA, qid,
+                          p & SMFIP_NR_DATA, final);
+    return 0;
+}
+
+static int send_headers(conn_t *c, tally_t *t, const message_t *m,
+                        const char *qid, char *final)
+{
+    uint32_t p = c->neg.protocol;
+    int r;
+    for (size_t i = 0; i < m->nhdr && !(p & SMFIP_NOHDRS); i++) {
+        const char *v = m->hdr[i].value;
+        if (!(p & SMFIP_HDR_LEADSPC) && *v == ' ')
+            v++;                /* Postfix strips it unless asked not to */
+        const char *nv[] = {m->hdr[i].name, v};
+        if (mproto_put_strs(&c->out, SMFIC_HEADER, nv, 2) < 0)
+            return R_ERR_IO;
+        if ((r = exchange(c, t, p & SMFIP_NR_HDR, final)) < 0 ||
+            *final != SMFIR_CONTINUE)
+            return r;
+    }
+    if (!(p & SMFIP_NOEOH))
+        return bare_stage(c, t, SMFIM_EOH, SMFIC_EOH, qid, p & SMFIP_NR_EOH,
+                          final);
+    return 0;
+}
+
+static int send_body(conn_t *c, tally_t *t, const message_t *m,
+                     const char *qid, char *final)
+{
+    uint32_t p = c->neg.protocol;
+    int r;
+    for (size_t off = 0; off < m->bodylen && !(p & SMFIP_NOBODY);) {
+        size_t n = m->bodylen - off;
+        if (n > MILTER_CHUNK_SIZE)
+            n = MILTER_CHUNK_SIZE;
+        if (mproto_put(&c->out, SMFIC_BODY, m->body + off, n) < 0)
+            return R_ERR_IO;
+        off += n;
+        if ((r = exchange(c, t, p & SMFIP_NR_BODY, final)) < 0)
+            return r;
+        if (*final == SMFIR_SKIP)
+            break;              /* the milter has seen enough body */
+        if (*final != SMFIR_CONTINUE)
+            return 0;
+    }
+    return bare_stage(c, t, SMFIM_EOM, SMFIC_BODYEOB, qid, 0, final);
+}
+
+/* One message, MAIL to the final reply; *final tells how it ended. */
+static int send_message(conn_t *c, tally_t *t, const message_t *m,
+                        const char *qid, char *final)
+{
+    int r = send_envelope(c, t, qid, final);
+    if (r < 0 || *final != SMFIR_CONTINUE)
+        return r;
+    r = send_headers(c, t, m, qid, final);
+    if (r < 0 || *final != SMFIR_CONTINUE)
+        return r;
+    return send_body(c, t, m, qid, final);
+}
+
+/* ---- worker ---------------------------------------------------------- */
+
+static int claim_message(void)
+{
+    if (opt.total > 0)
+        return atomic_fetch_add(&g_claimed, 1) < opt.total;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec < g_deadline.tv_sec ||
+           (ts.tv_sec == g_deadline.tv_sec && ts.tv_nsec < g_deadline.tv_nsec);
+}
+
+static void count_error(tally_t *t, int r)
+{
+    if (r == R_ERR_PROTO)
+        t->err_proto++;
+    else if (r == R_ERR_TIMEOUT)
+        t->err_timeout++;
+    else
+        t->err_io++;
+}
+
+/* Opens, negotiates and greets; 0 with the connection ready, 1 when the
+ * milter ended it at CONNECT/HELO (*final), or an error. */
+static int conn_setup(conn_t *c, worker_t *w, char *final)
+{
+    uint64_t t0 = now_us();
+    if (conn_open(c) < 0) {
+        w->t.err_connect++;
+        struct timespec pause = {0, 100 * 1000 * 1000};
+        nanosleep(&pause, NULL);    /* a dead milter must not spin us */
+        return R_ERR_IO;
+    }
+    int r = negotiate(c);
+    if (r == 0)
+        r = conn_start(c, &w->t, w->id, final);
+    if (r < 0) {
+        count_error(&w->t, r);
+        conn_close(c);
+        return r;
+    }
+    w->t.conns++;
+    stats_add(w->t.setup, now_us() - t0);
+    return *final == SMFIR_CONTINUE ? 0 : 1;
+}
+
+static void end_message(conn_t *c, worker_t *w, char final, uint64_t t0)
+{
+    stats_add(w->t.lat, now_us() - t0);
+    w->t.finals[(unsigned char)final]++;
+    w->t.msgs_done++;
+    if (c->mods_seen != NULL) {
+        int expected = 0;
+        if (atomic_compare_exchange_strong(&g_show_taken, &expected, 1))
+            memcpy(g_show, c->mods_seen, c->mods_len + 1);
+        free(c->mods_seen);
+        c->mods_seen = NULL;
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    worker_t *w = arg;
+    conn_t c = {.fd = -1, .dec = mproto_dec_new(MPROTO_MAX_PACKET)};
+    unsigned sent_on_conn = 0;
+    unsigned long seq = 0;
+    mproto_buf_init(&c.out);
+    while (c.dec != NULL && claim_message()) {
+        char final = SMFIR_CONTINUE;
+        if (c.fd < 0) {
+            int r = conn_setup(&c, w, &final);
+            if (r < 0)
+                continue;
+            sent_on_conn = 0;
+            if (r == 1) {       /* refused at connect: every message too */
+                w->t.finals[(unsigned char)final]++;
+                conn_close(&c);
+                continue;
+            }
+        }
+        char qid[32];
+        snprintf(qid, sizeof qid, "%03X%07lX", w->id & 0xfffu, seq++);
+        const message_t *m = opt.msgs[(w->id + seq) % opt.nmsgs];
+        if (opt.show_mods && !atomic_load(&g_show_taken))
+            c.mods_seen = calloc(1, SHOW_MAX);
+        uint64_t t0 = now_us();
+        int r = send_message(&c, &w->t, m, qid, &final);
+        if (r < 0) {
+            count_error(&w->t, r);
+            conn_close(&c);
+            free(c.mods_seen);
+            c.mods_seen = NULL;
+            continue;
+        }
+        end_message(&c, w, final, t0);
+        if (++sent_on_conn >= opt.per_conn) {
+            mproto_put(&c.out, SMFIC_QUIT, NULL, 0);
+            send_out(&c);
+            conn_close(&c);
+        } else {
+            /* Postfix resets the milter between transactions of one
+             * SMTP session with ABORT; no reply is expected. */
+            mproto_put(&c.out, SMFIC_ABORT, NULL, 0);
+            if ((r = send_out(&c)) < 0) {
+                count_error(&w->t, r);
+                conn_close(&c);
+            }
+        }
+    }
+    if (c.fd >= 0) {
+        mproto_put(&c.out, SMFIC_QUIT, NULL, 0);
+        send_out(&c);
+        conn_close(&c);
+    }
+    mproto_dec_free(c.dec);
+    mproto_buf_free(&c.out);
+    return NULL;
+}
+
+/* ---- input messages -------------------------------------------------- */
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (p == NULL)
+        die("%s", "out of memory");
+    return p;
+}
+
+static char *xstrndup(const char *s, size_t n)
+{
+    char *p = xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+/* Appends a header line, or a folded continuation of the last one. */
+static void add_header_line(message_t *m, const char *line, size_t len,
+                            const char *path)
+{
+    if ((line[0] == ' ' || line[0] == '\t') && m->nhdr > 0) {
+        header_t *h = &m->hdr[m->nhdr - 1];
+        size_t old = strlen(h->value);
+        char *v = xmalloc(old + 1 + len + 1);
+        memcpy(v, h->value, old);
+        v[old] = '\n';
+        memcpy(v + old + 1, line, len);
+        v[old + 1 + len] = '\0';
+        free(h->value);
+        h->value = v;
+        return;
+    }
+    const char *colon = memchr(line, ':', len);
+    if (colon == NULL || colon == line || m->nhdr == MAX_HEADERS)
+        die("%s: not an RFC 5322 header section (or too many headers)", path);
+    header_t *h = &m->hdr[m->nhdr++];
+    h->name = xstrndup(line, (size_t)(colon - line));
+    h->value = xstrndup(colon + 1, len - (size_t)(colon - line) - 1);
+}
+
+/* Splits raw text into headers and a CRLF body. */
+static message_t *parse_message(const char *text, size_t len, const char *path)
+{
+    message_t *m = calloc(1, sizeof *m);
+    if (m == NULL)
+        die("%s", "out of memory");
+    m->body = xmalloc(2 * len + 1);
+    int in_body = 0;
+    for (size_t i = 0; i < len;) {
+        const char *nl = memchr(text + i, '\n', len - i);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        size_t ll = end - i;
+        if (ll > 0 && text[i + ll - 1] == '\r')
+            ll--;
+        if (in_body) {
+            memcpy(m->body + m->bodylen, text + i, ll);
+            m->bodylen += ll;
+            memcpy(m->body + m->bodylen, "\r\n", 2);
+            m->bodylen += 2;
+        } else if (ll == 0) {
+            in_body = 1;
+        } else {
+            add_header_line(m, text + i, ll, path);
+        }
+        i = end + 1;
+    }
+    return m;
+}
+
+static void load_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        die("cannot open %s", path);
+    char *buf = xmalloc(MAX_MSG_BYTES);
+    size_t n = fread(buf, 1, MAX_MSG_BYTES, f);
+    fclose(f);
+    if (opt.nmsgs == MAX_FILES)
+        die("%s: too many message files", path);
+    opt.msgs[opt.nmsgs++] = parse_message(buf, n, path);
+    free(buf);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void load_path(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        die("cannot stat %s", path);
+    if (!S_ISDIR(st.st_mode)) {
+        load_file(path);
+        return;
+    }
+    DIR *d = opendir(path);
+    if (d == NULL)
+        die("cannot open directory %s", path);
+    char *names[MAX_FILES];
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < MAX_FILES)
+        if (e->d_name[0] != '.')
+            names[n++] = strdup(e->d_name);
+    closedir(d);
+    qsort(names, n, sizeof names[0], name_cmp);
+    for (size_t i = 0; i < n; i++) {
+        char full[4096];
+        snprintf(full, sizeof full, "%s/%s", path, names[i]);
+        if (stat(full, &st) == 0 && S_ISREG(st.st_mode))
+            load_file(full);
+        free(names[i]);
+    }
+}
+
+/* The default input: a plain 4 KB message like a short business mail. */
+static void builtin_message(void)
+{
+    static const char head[] =
+        "Return-Path: <sender@example.org>\n"
+        "Received: from client.example.net (client.example.net [192.0.2.10])\n"
+        "\tby mx.example.org (Postfix) with ESMTPS id 4B2C1A0001\n"
+        "\tfor <rcpt@example.com>; Wed, 25 Nov 2026 06:00:00 +0000 (UTC)\n"
+        "From: Sender <sender@example.org>\n"
+        "To: Recipient <rcpt@example.com>\n"
+        "Subject: quarterly figures\n"
+        "Date: Wed, 25 Nov 2026 06:00:00 +0000\n"
+        "Message-ID: <20261125060000.1234@example.org>\n"
+        "MIME-Version: 1.0\n"
+        "Content-Type: text/plain; charset=utf-8\n"
+        "Content-Transfer-Encoding: 7bit\n"
+        "\n";
+    static const char line[] =
+        "The figures for the quarter are attached below as plain text so "
+        "that\n";
+    char *text = xmalloc(4096 + sizeof line);
+    size_t len = sizeof head - 1;
+    memcpy(text, head, len);
+    while (len + sizeof line - 1 <= 4096) {
+        memcpy(text + len, line, sizeof line - 1);
+        len += sizeof line - 1;
+    }
+    opt.msgs[opt.nmsgs++] = parse_message(text, len, "built-in message");
+    free(text);
+}
+
+static void free_messages(void)
+{
+    for (size_t i = 0; i < opt.nmsgs; i++) {
+        for (size_t j = 0; j < opt.msgs[i]->nhdr; j++) {
+            free(opt.msgs[i]->hdr[j].name);
+            free(opt.msgs[i]->hdr[j].value);
+        }
+        free(opt.msgs[i]->body);
+        free(opt.msgs[i]);
+    }
+}
+
+/* ---- options --------------------------------------------------------- */
+
+static const char usage_text[] =
+"usage: milter-load -s SOCKETSPEC (-n TOTAL_MSGS | -t SECONDS) [options]\n"
+"Speaks the milter protocol (v6) to a milter the way Postfix does and\n"
+"reports msgs/s, latency, replies, modifications and the milter's cost.\n"
+"\n"
+"  -s SPEC          unix:/path | inet:PORT@HOST | inet6:PORT@HOST\n"
+"  -c N             concurrent connections (default 8)\n"
+"  -m N             messages per connection (default 10)\n"
+"  -n N             send N messages in total, or\n"
+"  -t SECONDS       send for this long\n"
+"  -f PATH          RFC 5322 message file, or a directory of them;\n"
+"                   repeatable (default: a built-in 4 KB message)\n"
+"  -p PID           the milter's pid, for its CPU time and peak RSS\n"
+"  -P PIDFILE       the same, read from a pid file\n"
+"  -T MS            timeout for every reply (default 30000)\n"
+"  --from ADDR      envelope sender (default sender@example.org)\n"
+"  --rcpt ADDR      envelope recipient, repeatable (default rcpt@example.com)\n"
+"  --macro STAGE:NAME=VALUE\n"
+"                   add or replace a macro; STAGE is connect, helo, mail,\n"
+"                   rcpt, data, eoh or eom (e.g. mail:{auth_authen}=alice)\n"
+"  --show-mods      print the modifications made to the first message\n"
+"  --json FILE      also write the results as JSON (- for stdout)\n"
+"  --no-quickack    leave Nagle and delayed ACKs on (inet sockets), to\n"
+"                   show the stall a libmilter peer causes\n"
+"  -h, --help       this text\n";
+
+static int stage_index(const char *s, size_t n)
+{
+    static const char *names[] = {"connect", "helo", "mail", "rcpt",
+                                  "data", "eom", "eoh"};
+    for (int i = 0; i < MPROTO_NSTAGES; i++)
+        if (strlen(names[i]) == n && strncmp(s, names[i], n) == 0)
+            return i;
+    return -1;
+}
+
+static void set_macro(int stage, macro_kind_t kind, const char *name,
+                      const char *value)
+{
+    size_t i;
+    for (i = 0; i < opt.nmacros; i++)
+        if (opt.macros[i].stage == stage &&
+            strcmp(opt.macros[i].name, name) == 0)
+            break;
+    if (i == MAX_MACROS)
+        die("%s: too many macros", name);
+    if (i == opt.nmacros)
+        opt.nmacros++;
+    opt.macros[i] = (macro_t){stage, kind, name, value};
+}
+
+/* "mail:{auth_authen}=alice": points into arg, which stays alive. */
+static void parse_macro_arg(char *arg)
+{
+    char *colon = strchr(arg, ':');
+    char *eq = colon ? strchr(colon, '=') : NULL;
+    int stage = colon ? stage_index(arg, (size_t)(colon - arg)) : -1;
+    if (stage < 0 || eq == NULL || eq == colon + 1)
+        die("bad --macro %s (want STAGE:NAME=VALUE)", arg);
+    *eq = '\0';
+    set_macro(stage, MV_FIXED, colon + 1, eq + 1);
+}
+
+/* What Postfix 3.7 sends by default (docs mta-facts), with test values. */
+static void default_macros(void)
+{
+    set_macro(SMFIM_CONNECT, MV_FIXED, "j", "mx.example.org");
+    set_macro(SMFIM_CONNECT, MV_FIXED, "{daemon_name}", "mx.example.org");
+    set_macro(SMFIM_CONNECT, MV_FIXED, "{daemon_addr}", "192.0.2.1");
+    set_macro(SMFIM_CONNECT, MV_FIXED, "v", "Postfix 3.7.11");
+    set_macro(SMFIM_CONNECT, MV_FIXED, "_",
+              "client.example.net [192.0.2.10]");
+    set_macro(SMFIM_CONNECT, MV_FIXED, "{client_addr}", "192.0.2.10");
+    set_macro(SMFIM_CONNECT, MV_FIXED, "{client_name}", "client.example.net");
+    set_macro(SMFIM_CONNECT, MV_FIXED, "{client_ptr}", "client.example.net");
+    set_macro(SMFIM_ENVFROM, MV_QID, "i", NULL);
+    set_macro(SMFIM_ENVFROM, MV_FIXED, "{mail_addr}", opt.from);
+    set_macro(SMFIM_ENVRCPT, MV_QID, "i", NULL);
+    set_macro(SMFIM_ENVRCPT, MV_RCPT, "{rcpt_addr}", NULL);
+    set_macro(SMFIM_DATA, MV_QID, "i", NULL);
+    set_macro(SMFIM_EOH, MV_QID, "i", NULL);
+    set_macro(SMFIM_EOM, MV_QID, "i", NULL);
+}
+
+static unsigned long num_arg(const char *s, unsigned long max)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || end == s || v == 0 || v > max)
+        die("bad number %s", s);
+    return v;
+}
+
+static void parse_args(int argc, char **argv)
+{
+    enum { O_FROM = 256, O_RCPT, O_MACRO, O_SHOW, O_JSON, O_NOQA };
+    static const struct option lo[] = {
+        {"from", required_argument, NULL, O_FROM},
+        {"rcpt", required_argument, NULL, O_RCPT},
+        {"macro", required_argument, NULL, O_MACRO},
+        {"show-mods", no_argument, NULL, O_SHOW},
+        {"json", required_argument, NULL, O_JSON},
+        {"no-quickack", no_argument, NULL, O_NOQA},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    char *macro_args[MAX_MACROS];
+    size_t nmacro_args = 0;
+    const char *pidfile = NULL;
+    char err[512];
+    int ch;
+
+    opt = (opts_t){.concurrency = 8, .per_conn = 10, .timeout_ms = 30000,
+                   .from = "sender@example.org", .quickack = 1};
+    while ((ch = getopt_long(argc, argv, "s:c:m:n:t:f:p:P:T:h", lo,
+                             NULL)) != -1) {
+        switch (ch) {
+        case 's': opt.sockspec = optarg; break;
+        case 'c': opt.concurrency = (unsigned)num_arg(optarg, MAX_THREADS);
+                  break;
+        case 'm': opt.per_conn = (unsigned)num_arg(optarg, 1000000); break;
+        case 'n': opt.total = num_arg(optarg, 1000000000); break;
+        case 't': opt.seconds = (double)num_arg(optarg, 86400); break;
+        case 'f': load_path(optarg); break;
+        case 'p': opt.pid = (pid_t)num_arg(optarg, 4194304); break;
+        case 'P': pidfile = optarg; break;
+        case 'T': opt.timeout_ms = (unsigned)num_arg(optarg, 3600000); break;
+        case O_FROM: opt.from = optarg; break;
+        case O_RCPT:
+            if (opt.nrcpts == MAX_RCPTS)
+                die("%s: too many recipients", optarg);
+            opt.rcpts[opt.nrcpts++] = optarg;
+            break;
+        case O_MACRO:
+            if (nmacro_args == MAX_MACROS)
+                die("%s: too many macros", optarg);
+            macro_args[nmacro_args++] = optarg;
+            break;
+        case O_SHOW: opt.show_mods = 1; break;
+        case O_JSON: opt.json = optarg; break;
+        case O_NOQA: opt.quickack = 0; break;
+        case 'h': fputs(usage_text, stdout); exit(0);
+        default: fputs(usage_text, stderr); exit(64);
+        }
+    }
+    if (opt.sockspec == NULL || (opt.total == 0) == (opt.seconds == 0) ||
+        optind != argc) {
+        fputs(usage_text, stderr);
+        exit(64);
+    }
+    if (parse_sockspec(opt.sockspec, err, sizeof err) < 0)
+        die("%s", err);
+    if (pidfile && procstat_pidfile(pidfile, &opt.pid, err, sizeof err) < 0)
+        die("%s", err);
+    if (opt.nrcpts == 0)
+        opt.rcpts[opt.nrcpts++] = "rcpt@example.com";
+    if (opt.nmsgs == 0)
+        builtin_message();
+    default_macros();
+    for (size_t i = 0; i < nmacro_args; i++)
+        parse_macro_arg(macro_args[i]);
+}
+
+/* ---- report ---------------------------------------------------------- */
+
+typedef struct {
+    double elapsed;
+    double gen_cpu;
+    int have_milter;
+    double milter_cpu;
+    long milter_hwm_kb;
+    size_t avg_bytes;
+} run_t;
+
+static const char final_cmds[] = {SMFIR_ACCEPT, SMFIR_CONTINUE, SMFIR_REJECT,
+    SMFIR_TEMPFAIL, SMFIR_DISCARD, SMFIR_SKIP, SMFIR_CONN_FAIL,
+    SMFIR_SHUTDOWN};
+static const char mod_cmds[] = {SMFIR_ADDHEADER, SMFIR_INSHEADER,
+    SMFIR_CHGHEADER, SMFIR_REPLBODY, SMFIR_ADDRCPT, SMFIR_ADDRCPT_PAR,
+    SMFIR_DELRCPT, SMFIR_CHGFROM, SMFIR_QUARANTINE};
+
+static json_t *latency_json(const stats_t *h)
+{
+    return json_pack("{s:I, s:f, s:f, s:f, s:f, s:f}",
+        "count", (json_int_t)stats_count(h),
+        "p50_ms", stats_percentile(h, 50) / 1000.0,
+        "p90_ms", stats_percentile(h, 90) / 1000.0,
+        "p99_ms", stats_percentile(h, 99) / 1000.0,
+        "max_ms", stats_max(h) / 1000.0,
+        "mean_ms", stats_mean(h) / 1000.0);
+}
+
+static json_t *counts_json(const tally_t *t, const uint64_t *v,
+                           const char *cmds, size_t n, int codes)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(o, mproto_reply_name(cmds[i]),
+                            json_integer((json_int_t)v[(unsigned char)cmds[i]]));
+    for (int c = 400; codes && c < 600; c++)
+        if (t->codes[c]) {
+            char k[32];
+            snprintf(k, sizeof k, "replycode:%d", c);
+            json_object_set_new(o, k, json_integer((json_int_t)t->codes[c]));
+        }
+    return o;
+}
+
+static int write_json(const tally_t *t, const run_t *run)
+{
+    double msgs = (double)t->msgs_done;
+    json_t *root = json_pack(
+        "{s:s, s:i, s:i, s:f, s:I, s:I, s:f, s:o, s:o, s:o, s:o,"
+        " s:{s:I, s:I, s:I, s:I}, s:I, s:{s:f, s:f}, s:s}",
+        "socket", opt.sockspec, "concurrency", (int)opt.concurrency,
+        "msgs_per_conn", (int)opt.per_conn, "elapsed_s", run->elapsed,
+        "messages", (json_int_t)t->msgs_done,
+        "connections", (json_int_t)t->conns,
+        "msgs_per_s", run->elapsed > 0 ? msgs / run->elapsed : 0.0,
+        "latency", latency_json(t->lat),
+        "conn_setup", latency_json(t->setup),
+        "finals", counts_json(t, t->finals, final_cmds, sizeof final_cmds, 1),
+        "modifications", counts_json(t, t->mods, mod_cmds, sizeof mod_cmds, 0),
+        "errors", "connect", (json_int_t)t->err_connect,
+        "protocol", (json_int_t)t->err_proto,
+        "timeout", (json_int_t)t->err_timeout, "io", (json_int_t)t->err_io,
+        "rcpt_rejects", (json_int_t)t->rcpt_rejects,
+        "generator", "cpu_s", run->gen_cpu,
+        "cpu_share", run->elapsed > 0 ? run->gen_cpu / run->elapsed : 0.0,
+        "tcp_quickack", opt.quickack ? "on" : "off");
+    if (root == NULL)
+        return -1;
+    if (run->have_milter)
+        json_object_set_new(root, "milter", json_pack("{s:i, s:f, s:f, s:I}",
+            "pid", (int)opt.pid, "cpu_s", run->milter_cpu,
+            "cpu_ms_per_msg", msgs > 0 ? run->milter_cpu * 1000.0 / msgs : 0.0,
+            "peak_rss_kb", (json_int_t)run->milter_hwm_kb));
+    if (g_show_taken)
+        json_object_set_new(root, "first_message_mods", json_string(g_show));
+    int rc = strcmp(opt.json, "-") == 0
+        ? json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(6))
+        : json_dump_file(root, opt.json, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+    json_decref(root);
+    return rc;
+}
+
+static void print_latency(const char *label, const stats_t *h)
+{
+    printf("%-18s n=%llu  p50 %.3f  p90 %.3f  p99 %.3f  max %.3f ms\n", label,
+           (unsigned long long)stats_count(h),
+           stats_percentile(h, 50) / 1000.0, stats_percentile(h, 90) / 1000.0,
+           stats_percentile(h, 99) / 1000.0, stats_max(h) / 1000.0);
+}
+
+static void print_counts(const char *label, const uint64_t *v,
+                         const char *cmds, size_t n, const uint64_t *codes)
+{
+    printf("%-18s", label);
+    int any = 0;
+    for (size_t i = 0; i < n; i++)
+        if (v[(unsigned char)cmds[i]]) {
+            printf(" %s %llu", mproto_reply_name(cmds[i]),
+                   (unsigned long long)v[(unsigned char)cmds[i]]);
+            any = 1;
+        }
+    for (int c = 400; codes && c < 600; c++)
+        if (codes[c]) {
+            printf(" replycode:%d %llu", c, (unsigned long long)codes[c]);
+            any = 1;
+        }
+    printf("%s\n", any ? "" : " none");
+}
+
+static void print_report(const tally_t *t, const run_t *run)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    double msgs = (double)t->msgs_done;
+    printf("milter-load %s  concurrency %u  msgs/conn %u  %zu-byte messages"
+           "  quickack %s\n", opt.sockspec, opt.concurrency, opt.per_conn,
+           run->avg_bytes, opt.quickack ? "on" : "off");
+    printf("%-18s %llu in %.3f s over %llu connections\n", "messages",
+           (unsigned long long)t->msgs_done, run->elapsed,
+           (unsigned long long)t->conns);
+    printf("%-18s %.1f msgs/s\n", "throughput",
+           run->elapsed > 0 ? msgs / run->elapsed : 0.0);
+    print_latency("latency MAIL..EOM", t->lat);
+    print_latency("connection setup", t->setup);
+    print_counts("final replies", t->finals, final_cmds, sizeof final_cmds,
+                 t->codes);
+    print_counts("modifications", t->mods, mod_cmds, sizeof mod_cmds, NULL);
+    printf("%-18s connect %llu  protocol %llu  timeout %llu  io %llu"
+           "  (rcpt rejects %llu)\n", "errors",
+           (unsigned long long)t->err_connect,
+           (unsigned long long)t->err_proto,
+           (unsigned long long)t->err_timeout, (unsigned long long)t->err_io,
+           (unsigned long long)t->rcpt_rejects);
+    if (run->have_milter)
+        printf("%-18s pid %ld  cpu %.3f s = %.3f ms/msg  peak RSS %ld KiB\n",
+               "milter", (long)opt.pid, run->milter_cpu,
+               msgs > 0 ? run->milter_cpu * 1000.0 / msgs : 0.0,
+               run->milter_hwm_kb);
+    printf("%-18s cpu %.3f s = %.1f%% of one core (%ld cores online)\n",
+           "generator", run->gen_cpu,
+           run->elapsed > 0 ? 100.0 * run->gen_cpu / run->elapsed : 0.0, ncpu);
+    if (opt.show_mods)
+        printf("modifications of the first message:\n%s",
+               g_show_taken ? (g_show[0] ? g_show : "  none\n") : "  none\n");
+}
+
+/* ---- main ------------------------------------------------------------ */
+
+static double cpu_self(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+static void merge(tally_t *dst, const tally_t *src)
+{
+    for (int i = 0; i < 256; i++) {
+        dst->finals[i] += src->finals[i];
+        dst->mods[i] += src->mods[i];
+    }
+    for (int i = 0; i < 600; i++)
+        dst->codes[i] += src->codes[i];
+    dst->msgs_done += src->msgs_done;
+    dst->conns += src->conns;
+    dst->err_connect += src->err_connect;
+    dst->err_proto += src->err_proto;
+    dst->err_timeout += src->err_timeout;
+    dst->err_io += src->err_io;
+    dst->rcpt_rejects += src->rcpt_rejects;
+    stats_merge(dst->lat, src->lat);
+    stats_merge(dst->setup, src->setup);
+}
+
+static int milter_sample(procstat_t *ps)
+{
+    char err[256];
+    if (opt.pid <= 0)
+        return 0;
+    if (procstat_read(opt.pid, ps, err, sizeof err) < 0) {
+        fprintf(stderr, "milter-load: %s\n", err);
+        return 0;
+    }
+    return 1;
+}
+
+static int run_workers(worker_t *w, tally_t *total)
+{
+    unsigned started = 0;
+    for (; started < opt.concurrency; started++) {
+        w[started].id = started;
+        w[started].t.lat = stats_new();
+        w[started].t.setup = stats_new();
+        if (w[started].t.lat == NULL || w[started].t.setup == NULL ||
+            pthread_create(&w[started].tid, NULL, worker_main, &w[started])) {
+            stats_free(w[started].t.lat);
+            stats_free(w[started].t.setup);
+            fprintf(stderr, "milter-load: cannot start thread %u\n", started);
+            break;
+        }
+    }
+    for (unsigned i = 0; i < started; i++) {
+        pthread_join(w[i].tid, NULL);
+        merge(total, &w[i].t);
+        stats_free(w[i].t.lat);
+        stats_free(w[i].t.setup);
+    }
+    return started == opt.concurrency ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN);
+    parse_args(argc, argv);
+
+    static worker_t workers[MAX_THREADS];
+    static tally_t total;
+    run_t run = {0};
+    procstat_t before = {0}, after = {0};
+    total.lat = stats_new();
+    total.setup = stats_new();
+    if (total.lat == NULL || total.setup == NULL)
+        die("%s", "out of memory");
+    for (size_t i = 0; i < opt.nmsgs; i++)
+        run.avg_bytes += opt.msgs[i]->bodylen;
+    run.avg_bytes /= opt.nmsgs;
+
+    int have_before = milter_sample(&before);
+    double cpu0 = cpu_self();
+    uint64_t t0 = now_us();
+    clock_gettime(CLOCK_MONOTONIC, &g_deadline);
+    g_deadline.tv_sec += (time_t)opt.seconds;
+    int rc = run_workers(workers, &total);
+    run.elapsed = (double)(now_us() - t0) / 1e6;
+    run.gen_cpu = cpu_self() - cpu0;
+    run.have_milter = have_before && milter_sample(&after);
+    run.milter_cpu = after.cpu_seconds - before.cpu_seconds;
+    run.milter_hwm_kb = after.hwm_kb;
+
+    print_report(&total, &run);
+    if (opt.json && write_json(&total, &run) < 0) {
+        fprintf(stderr, "milter-load: cannot write %s\n", opt.json);
+        rc = -1;
+    }
+    stats_free(total.lat);
+    stats_free(total.setup);
+    free_messages();
+    uint64_t errors = total.err_connect + total.err_proto +
+                      total.err_timeout + total.err_io;
+    return rc < 0 ? 1 : (errors > 0 ? 2 : 0);
+}
