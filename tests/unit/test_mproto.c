@@ -18,60 +18,58 @@
 
 #include "../../bench/mproto.c"
 
-#define BYTES(s) (const unsigned char *)(s), sizeof(s) - 1
-
-static void assert_buf(const mproto_buf_t *b, const unsigned char *want,
-                       size_t len)
+static int put_optneg(mproto_buf_t *b)
 {
-    assert_int_equal(b->len, len);
-    assert_memory_equal(b->data, want, len);
+    return mproto_put_optneg(b, 6, 0x1ff, 0x1fffff);
 }
 
-static void optneg_is_length_cmd_and_three_words(void **state)
+static int put_connect_inet(mproto_buf_t *b)
 {
-    (void)state;
-    mproto_buf_t b;
-    mproto_buf_init(&b);
-    assert_int_equal(mproto_put_optneg(&b, 6, 0x1ff, 0x1fffff), 0);
-    assert_buf(&b, BYTES("\0\0\0\x0dO\0\0\0\x06\0\0\x01\xff\0\x1f\xff\xff"));
-    mproto_buf_free(&b);
+    return mproto_put_connect(b, "h", SMFIA_INET, 25, "1.2.3.4");
 }
 
-static void connect_carries_host_family_port_and_addr(void **state)
+static int put_connect_unknown(mproto_buf_t *b)
 {
-    (void)state;
-    mproto_buf_t b;
-    mproto_buf_init(&b);
-    assert_int_equal(mproto_put_connect(&b, "h", SMFIA_INET, 25, "1.2.3.4"),
-                     0);
-    assert_buf(&b, BYTES("\0\0\0\x0e" "Ch\0" "4\0\x19" "1.2.3.4\0"));
-    mproto_buf_reset(&b);
-    assert_int_equal(mproto_put_connect(&b, "h", SMFIA_UNKNOWN, 0, NULL), 0);
-    assert_buf(&b, BYTES("\0\0\0\x04" "Ch\0U"));
-    mproto_buf_free(&b);
+    return mproto_put_connect(b, "h", SMFIA_UNKNOWN, 0, NULL);
 }
 
-static void macros_name_the_stage_then_pairs(void **state)
+static int put_macros(mproto_buf_t *b)
 {
-    (void)state;
-    mproto_buf_t b;
-    mproto_buf_init(&b);
     const char *nv[] = {"i", "Q1", "{auth_authen}", ""};
-    assert_int_equal(mproto_put_macros(&b, SMFIC_MAIL, nv, 2), 0);
-    assert_buf(&b, BYTES("\0\0\0\x16" "DM" "i\0Q1\0{auth_authen}\0\0"));
-    mproto_buf_free(&b);
+    return mproto_put_macros(b, SMFIC_MAIL, nv, 2);
 }
 
-static void strings_are_each_nul_terminated(void **state)
+static int put_header_and_eoh(mproto_buf_t *b)
+{
+    const char *hv[] = {"Subject", "hi"};
+    if (mproto_put_strs(b, SMFIC_HEADER, hv, 2) < 0)
+        return -1;
+    return mproto_put(b, SMFIC_EOH, NULL, 0);
+}
+
+/* Exact bytes on the wire: 4-byte big-endian length, command, data. */
+static void commands_encode_to_the_exact_wire_bytes(void **state)
 {
     (void)state;
-    mproto_buf_t b;
-    mproto_buf_init(&b);
-    const char *hv[] = {"Subject", "hi"};
-    assert_int_equal(mproto_put_strs(&b, SMFIC_HEADER, hv, 2), 0);
-    assert_int_equal(mproto_put(&b, SMFIC_EOH, NULL, 0), 0);
-    assert_buf(&b, BYTES("\0\0\0\x0c" "LSubject\0hi\0" "\0\0\0\x01N"));
-    mproto_buf_free(&b);
+    static const struct {
+        int (*put)(mproto_buf_t *);
+        const char *want;
+        size_t len;
+    } cases[] = {
+        {put_optneg, "\0\0\0\x0dO\0\0\0\x06\0\0\x01\xff\0\x1f\xff\xff", 17},
+        {put_connect_inet, "\0\0\0\x0e" "Ch\0" "4\0\x19" "1.2.3.4\0", 18},
+        {put_connect_unknown, "\0\0\0\x04" "Ch\0U", 8},
+        {put_macros, "\0\0\0\x16" "DM" "i\0Q1\0{auth_authen}\0\0", 26},
+        {put_header_and_eoh, "\0\0\0\x0c" "LSubject\0hi\0" "\0\0\0\x01N", 21},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mproto_buf_t b;
+        mproto_buf_init(&b);
+        assert_int_equal(cases[i].put(&b), 0);
+        assert_int_equal(b.len, cases[i].len);
+        assert_memory_equal(b.data, cases[i].want, cases[i].len);
+        mproto_buf_free(&b);
+    }
 }
 
 static void oversized_packet_is_refused_and_buffer_unchanged(void **state)
@@ -263,10 +261,7 @@ static void modifications_render_as_readable_lines(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(optneg_is_length_cmd_and_three_words),
-        cmocka_unit_test(connect_carries_host_family_port_and_addr),
-        cmocka_unit_test(macros_name_the_stage_then_pairs),
-        cmocka_unit_test(strings_are_each_nul_terminated),
+        cmocka_unit_test(commands_encode_to_the_exact_wire_bytes),
         cmocka_unit_test(oversized_packet_is_refused_and_buffer_unchanged),
         cmocka_unit_test(decoder_reassembles_packets_fed_byte_by_byte),
         cmocka_unit_test(decoder_rejects_zero_and_oversized_lengths),
