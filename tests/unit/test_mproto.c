@@ -18,6 +18,21 @@
 
 #include "../../bench/mproto.c"
 
+/* Raw bytes of a packet or stream under test. */
+typedef struct {
+    const char *bytes;
+    size_t len;
+} raw_t;
+
+/* A reply packet, whether it is well formed, and how it renders. */
+typedef struct {
+    char cmd;
+    const char *data;
+    size_t len;
+    int ok;
+    const char *want;
+} reply_case_t;
+
 static int put_optneg(mproto_buf_t *b)
 {
     return mproto_put_optneg(b, 6, 0x1ff, 0x1fffff);
@@ -110,10 +125,7 @@ static void decoder_reassembles_packets_fed_byte_by_byte(void **state)
 static void decoder_rejects_zero_and_oversized_lengths(void **state)
 {
     (void)state;
-    static const struct {
-        const char *bytes;
-        size_t len;
-    } bad[] = {
+    static const raw_t bad[] = {
         {"\0\0\0\0", 4},
         {"\0\x10\0\x01" "c", 5},
         {"\xff\xff\xff\xff", 4},
@@ -134,30 +146,25 @@ static void decoder_rejects_zero_and_oversized_lengths(void **state)
 static void reply_shapes_are_checked_per_command(void **state)
 {
     (void)state;
-    static const struct {
-        char cmd;
-        const char *data;
-        size_t len;
-        int ok;
-    } cases[] = {
-        {SMFIR_ACCEPT, "", 0, 1},
-        {SMFIR_ACCEPT, "x", 1, 0},
-        {SMFIR_CONTINUE, "", 0, 1},
-        {SMFIR_REPLYCODE, "550 5.7.1 no\0", 13, 1},
-        {SMFIR_REPLYCODE, "250 ok\0", 7, 0},
-        {SMFIR_REPLYCODE, "550 no", 6, 0},
-        {SMFIR_ADDHEADER, "X-A\0v\0", 6, 1},
-        {SMFIR_ADDHEADER, "X-A\0v", 5, 0},
-        {SMFIR_ADDHEADER, "X-A\0", 4, 0},
-        {SMFIR_INSHEADER, "\0\0\0\0X\0v\0", 8, 1},
-        {SMFIR_CHGHEADER, "\0\0\0\x01X\0\0", 7, 1},
-        {SMFIR_CHGHEADER, "\0\0X\0\0", 5, 0},
-        {SMFIR_REPLBODY, "anything", 8, 1},
-        {SMFIR_ADDRCPT, "<a@b>\0", 6, 1},
-        {SMFIR_DELRCPT, "<a@b>", 5, 0},
-        {SMFIR_CHGFROM, "<a@b>\0SIZE=1\0", 13, 1},
-        {SMFIR_QUARANTINE, "why\0", 4, 1},
-        {'Z', "", 0, 0},
+    static const reply_case_t cases[] = {
+        {SMFIR_ACCEPT, "", 0, 1, NULL},
+        {SMFIR_ACCEPT, "x", 1, 0, NULL},
+        {SMFIR_CONTINUE, "", 0, 1, NULL},
+        {SMFIR_REPLYCODE, "550 5.7.1 no\0", 13, 1, NULL},
+        {SMFIR_REPLYCODE, "250 ok\0", 7, 0, NULL},
+        {SMFIR_REPLYCODE, "550 no", 6, 0, NULL},
+        {SMFIR_ADDHEADER, "X-A\0v\0", 6, 1, NULL},
+        {SMFIR_ADDHEADER, "X-A\0v", 5, 0, NULL},
+        {SMFIR_ADDHEADER, "X-A\0", 4, 0, NULL},
+        {SMFIR_INSHEADER, "\0\0\0\0X\0v\0", 8, 1, NULL},
+        {SMFIR_CHGHEADER, "\0\0\0\x01X\0\0", 7, 1, NULL},
+        {SMFIR_CHGHEADER, "\0\0X\0\0", 5, 0, NULL},
+        {SMFIR_REPLBODY, "anything", 8, 1, NULL},
+        {SMFIR_ADDRCPT, "<a@b>\0", 6, 1, NULL},
+        {SMFIR_DELRCPT, "<a@b>", 5, 0, NULL},
+        {SMFIR_CHGFROM, "<a@b>\0SIZE=1\0", 13, 1, NULL},
+        {SMFIR_QUARANTINE, "why\0", 4, 1, NULL},
+        {'Z', "", 0, 0, NULL},
     };
     char err[128];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -206,10 +213,7 @@ static void optneg_reply_yields_flags_and_macro_lists(void **state)
 static void malformed_optneg_replies_are_refused(void **state)
 {
     (void)state;
-    static const struct {
-        const char *data;
-        size_t len;
-    } bad[] = {
+    static const raw_t bad[] = {
         {"\0\0\0\x06\0\0\0\0", 8},                          /* short */
         {"\0\0\0\x06\0\0\0\0\0\0\0\0" "\0\0\0\x09" "i\0", 18}, /* stage */
         {"\0\0\0\x06\0\0\0\0\0\0\0\0" "\0\0\0\x01" "i", 17},   /* no NUL */
@@ -219,7 +223,7 @@ static void malformed_optneg_replies_are_refused(void **state)
     };
     char err[128];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        mproto_pkt_t pkt = {SMFIC_OPTNEG, (const unsigned char *)bad[i].data,
+        mproto_pkt_t pkt = {SMFIC_OPTNEG, (const unsigned char *)bad[i].bytes,
                             bad[i].len};
         mproto_optneg_t o;
         if (mproto_parse_optneg(&pkt, &o, err, sizeof err) != -1)
@@ -232,18 +236,14 @@ static void malformed_optneg_replies_are_refused(void **state)
 static void modifications_render_as_readable_lines(void **state)
 {
     (void)state;
-    static const struct {
-        char cmd;
-        const char *data;
-        size_t len;
-        const char *want;
-    } cases[] = {
-        {SMFIR_ADDHEADER, "DKIM-Signature\0v=1; a=rsa\0", 26,
+    static const reply_case_t cases[] = {
+        {SMFIR_ADDHEADER, "DKIM-Signature\0v=1; a=rsa\0", 26, 1,
          "addheader DKIM-Signature: v=1; a=rsa"},
-        {SMFIR_CHGHEADER, "\0\0\0\x02X-Spam\0\0", 12, "chgheader #2 X-Spam:"},
-        {SMFIR_REPLBODY, "abc", 3, "replbody (3 bytes)"},
-        {SMFIR_QUARANTINE, "bad\x01\0", 5, "quarantine bad\\x01"},
-        {SMFIR_ACCEPT, "", 0, "accept"},
+        {SMFIR_CHGHEADER, "\0\0\0\x02X-Spam\0\0", 12, 1,
+         "chgheader #2 X-Spam:"},
+        {SMFIR_REPLBODY, "abc", 3, 1, "replbody (3 bytes)"},
+        {SMFIR_QUARANTINE, "bad\x01\0", 5, 1, "quarantine bad\\x01"},
+        {SMFIR_ACCEPT, "", 0, 1, "accept"},
     };
     char out[128];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
