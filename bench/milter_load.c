@@ -93,6 +93,7 @@ typedef struct {
     int show_mods;
     const char *json;
     int quickack;
+    int nodelay;
 } opts_t;
 
 /* Per-thread results; merged by the main thread after the join. */
@@ -219,14 +220,16 @@ static int conn_open(conn_t *c)
         c->fd = -1;
         return -1;
     }
-    if (c->inet && opt.quickack) {
-        /* Our small writes must not wait for the milter's ACK (Nagle),
-         * and our ACKs must not be delayed: libmilter does not set
-         * TCP_NODELAY, so its replies would otherwise stall ~40 ms. */
+    if (c->inet && opt.nodelay) {
+        /* Our small writes (ABORT then the next command) must not wait
+         * for the milter's delayed ACK (Nagle). */
         int one = 1;
         setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        quickack(c);
     }
+    /* Our ACKs must not be delayed: libmilter does not set TCP_NODELAY,
+     * so its second reply packet (a modification then accept) would wait
+     * ~40 ms for our ACK. */
+    quickack(c);
     mproto_dec_reset(c->dec);
     return 0;
 }
@@ -630,7 +633,9 @@ static void *worker_main(void *arg)
             continue;
         }
         end_message(&c, w, final, t0);
-        if (++sent_on_conn >= opt.per_conn) {
+        /* connfail and shutdown end the session, as in Postfix */
+        if (++sent_on_conn >= opt.per_conn || final == SMFIR_CONN_FAIL ||
+            final == SMFIR_SHUTDOWN) {
             mproto_put(&c.out, SMFIC_QUIT, NULL, 0);
             send_out(&c);
             conn_close(&c);
@@ -804,6 +809,15 @@ static void builtin_message(void)
     free(text);
 }
 
+/* Size on the wire in SMTP: "name:value" CRLF per header, blank, body. */
+static size_t message_size(const message_t *m)
+{
+    size_t n = 2 + m->bodylen;
+    for (size_t i = 0; i < m->nhdr; i++)
+        n += strlen(m->hdr[i].name) + 1 + strlen(m->hdr[i].value) + 2;
+    return n;
+}
+
 static void free_messages(void)
 {
     for (size_t i = 0; i < opt.nmsgs; i++) {
@@ -840,7 +854,9 @@ static const char usage_text[] =
 "                   rcpt, data, eoh or eom (e.g. mail:{auth_authen}=alice)\n"
 "  --show-mods      print the modifications made to the first message\n"
 "  --json FILE      also write the results as JSON (- for stdout)\n"
-"  --no-quickack    leave Nagle and delayed ACKs on (inet sockets), to\n"
+"  --no-quickack    do not set TCP_QUICKACK (inet): our ACKs are delayed,\n"
+"                   which stalls a milter without TCP_NODELAY\n"
+"  --no-nodelay     do not set TCP_NODELAY (inet): Nagle delays our writes\n"
 "                   show the stall a libmilter peer causes\n"
 "  -h, --help       this text\n";
 
@@ -914,7 +930,7 @@ static unsigned long num_arg(const char *s, unsigned long max)
 
 static void parse_args(int argc, char **argv)
 {
-    enum { O_FROM = 256, O_RCPT, O_MACRO, O_SHOW, O_JSON, O_NOQA };
+    enum { O_FROM = 256, O_RCPT, O_MACRO, O_SHOW, O_JSON, O_NOQA, O_NOND };
     static const struct option lo[] = {
         {"from", required_argument, NULL, O_FROM},
         {"rcpt", required_argument, NULL, O_RCPT},
@@ -922,6 +938,7 @@ static void parse_args(int argc, char **argv)
         {"show-mods", no_argument, NULL, O_SHOW},
         {"json", required_argument, NULL, O_JSON},
         {"no-quickack", no_argument, NULL, O_NOQA},
+        {"no-nodelay", no_argument, NULL, O_NOND},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     char *macro_args[MAX_MACROS];
@@ -931,7 +948,8 @@ static void parse_args(int argc, char **argv)
     int ch;
 
     opt = (opts_t){.concurrency = 8, .per_conn = 10, .timeout_ms = 30000,
-                   .from = "sender@example.org", .quickack = 1};
+                   .from = "sender@example.org", .quickack = 1,
+                   .nodelay = 1};
     while ((ch = getopt_long(argc, argv, "s:c:m:n:t:f:p:P:T:h", lo,
                              NULL)) != -1) {
         switch (ch) {
@@ -959,6 +977,7 @@ static void parse_args(int argc, char **argv)
         case O_SHOW: opt.show_mods = 1; break;
         case O_JSON: opt.json = optarg; break;
         case O_NOQA: opt.quickack = 0; break;
+        case O_NOND: opt.nodelay = 0; break;
         case 'h': fputs(usage_text, stdout); exit(0);
         default: fputs(usage_text, stderr); exit(64);
         }
@@ -1031,7 +1050,7 @@ static int write_json(const tally_t *t, const run_t *run)
     double msgs = (double)t->msgs_done;
     json_t *root = json_pack(
         "{s:s, s:i, s:i, s:f, s:I, s:I, s:f, s:o, s:o, s:o, s:o,"
-        " s:{s:I, s:I, s:I, s:I}, s:I, s:{s:f, s:f}, s:s}",
+        " s:{s:I, s:I, s:I, s:I}, s:I, s:{s:f, s:f}, s:s, s:s}",
         "socket", opt.sockspec, "concurrency", (int)opt.concurrency,
         "msgs_per_conn", (int)opt.per_conn, "elapsed_s", run->elapsed,
         "messages", (json_int_t)t->msgs_done,
@@ -1047,7 +1066,8 @@ static int write_json(const tally_t *t, const run_t *run)
         "rcpt_rejects", (json_int_t)t->rcpt_rejects,
         "generator", "cpu_s", run->gen_cpu,
         "cpu_share", run->elapsed > 0 ? run->gen_cpu / run->elapsed : 0.0,
-        "tcp_quickack", opt.quickack ? "on" : "off");
+        "tcp_quickack", opt.quickack ? "on" : "off",
+        "tcp_nodelay", opt.nodelay ? "on" : "off");
     if (root == NULL)
         return -1;
     if (run->have_milter)
@@ -1096,8 +1116,9 @@ static void print_report(const tally_t *t, const run_t *run)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     double msgs = (double)t->msgs_done;
     printf("milter-load %s  concurrency %u  msgs/conn %u  %zu-byte messages"
-           "  quickack %s\n", opt.sockspec, opt.concurrency, opt.per_conn,
-           run->avg_bytes, opt.quickack ? "on" : "off");
+           "  quickack %s  nodelay %s\n", opt.sockspec, opt.concurrency,
+           opt.per_conn, run->avg_bytes, opt.quickack ? "on" : "off",
+           opt.nodelay ? "on" : "off");
     printf("%-18s %llu in %.3f s over %llu connections\n", "messages",
            (unsigned long long)t->msgs_done, run->elapsed,
            (unsigned long long)t->conns);
@@ -1206,7 +1227,7 @@ int main(int argc, char **argv)
     if (total.lat == NULL || total.setup == NULL)
         die("%s", "out of memory");
     for (size_t i = 0; i < opt.nmsgs; i++)
-        run.avg_bytes += opt.msgs[i]->bodylen;
+        run.avg_bytes += message_size(opt.msgs[i]);
     run.avg_bytes /= opt.nmsgs;
 
     int have_before = milter_sample(&before);
