@@ -5,6 +5,7 @@ import json
 import os
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -74,4 +75,74 @@ def test_milter_load_counts_connect_errors_when_no_milter_listens(tmp_path):
     assert run.returncode == 2
     res = json.loads(run.stdout[run.stdout.index("{"):])
     assert res["errors"]["connect"] == 3
+    assert res["messages"] == 0
+
+
+class FakeMilter:
+    """Answers every connection on a UNIX socket with fixed bytes after
+    the first read (or with nothing), to play a broken milter."""
+
+    def __init__(self, path, reply):
+        self.reply = reply
+        self.srv = socket.socket(socket.AF_UNIX)
+        self.srv.bind(path)
+        self.srv.listen(16)
+        self.srv.settimeout(0.2)
+        self.stopping = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        conns = []
+        while not self.stopping:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                continue
+            conns.append(c)
+            c.settimeout(5)
+            try:
+                c.recv(65536)
+                if self.reply:
+                    c.sendall(self.reply)
+            except OSError:
+                pass
+        for c in conns:
+            c.close()
+
+    def stop(self):
+        self.stopping = True
+        self.thread.join(timeout=10)
+        self.srv.close()
+
+
+@pytest.fixture
+def fake_milter(tmp_path):
+    started = []
+
+    def _start(reply):
+        path = str(tmp_path / "fake.sock")
+        started.append(FakeMilter(path, reply))
+        return path
+    yield _start
+    for f in started:
+        f.stop()
+
+
+@pytest.mark.parametrize("reply,kind", [
+    (b"\xff\xff\xff\xffO", "protocol"),             # absurd length
+    (b"\x00\x00\x00\x00", "protocol"),              # zero length
+    (b"\x00\x00\x00\x02Z!", "protocol"),            # short OPTNEG
+    (b"", "timeout"),                               # never answers
+])
+def test_milter_load_counts_broken_milter_replies_as_errors(
+        fake_milter, reply, kind):
+    sock = fake_milter(reply)
+    run = subprocess.run([os.path.join(BIN, "milter-load"),
+                          "-s", "unix:" + sock, "-n", "3", "-c", "1",
+                          "-T", "300", "--json", "-"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2, run.stdout + run.stderr
+    res = json.loads(run.stdout[run.stdout.index("{"):])
+    assert res["errors"][kind] == 3
     assert res["messages"] == 0
