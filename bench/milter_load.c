@@ -11,7 +11,6 @@
  * MTA (tens of connections) the threads cost little, which the report
  * shows as the generator's own CPU share.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
@@ -28,7 +27,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,33 +36,19 @@
 #include <libmilter/mfdef.h>
 
 #include "mproto.h"
+#include "msgfile.h"
 #include "procstat.h"
 #include "stats.h"
 
-#define MAX_FILES 1024
 #define MAX_RCPTS 64
 #define MAX_MACROS 64
-#define MAX_HEADERS 512
 #define MAX_THREADS 1024
-#define MAX_MSG_BYTES (64u * 1024u * 1024u)
 #define SHOW_MAX 16384
 
 /* What we offer as an MTA: every v6 action and protocol flag except
  * the MDS sizes (neither Postfix nor Debian's libmilter use them). */
 #define OFFER_ACTIONS SMFI_CURR_ACTS
 #define OFFER_PROTO (SMFI_CURR_PROT & ~(uint32_t)(SMFIP_MDS_256K | SMFIP_MDS_1M))
-
-typedef struct {
-    char *name;
-    char *value;
-} header_t;
-
-typedef struct {
-    header_t hdr[MAX_HEADERS];
-    size_t nhdr;
-    char *body;             /* CRLF line ends, as Postfix sends it */
-    size_t bodylen;
-} message_t;
 
 typedef enum { MV_FIXED, MV_QID, MV_RCPT } macro_kind_t;
 
@@ -82,7 +66,7 @@ typedef struct {
     unsigned long total;
     double seconds;
     unsigned timeout_ms;
-    message_t *msgs[MAX_FILES];
+    msgfile_t *msgs[MSGFILE_MAX];
     size_t nmsgs;
     pid_t pid;
     const char *from;
@@ -481,7 +465,7 @@ static int send_envelope(conn_t *c, tally_t *t, const char *qid, char *final)
     return 0;
 }
 
-static int send_headers(conn_t *c, tally_t *t, const message_t *m,
+static int send_headers(conn_t *c, tally_t *t, const msgfile_t *m,
                         const char *qid, char *final)
 {
     uint32_t p = c->neg.protocol;
@@ -503,7 +487,7 @@ static int send_headers(conn_t *c, tally_t *t, const message_t *m,
     return 0;
 }
 
-static int send_body(conn_t *c, tally_t *t, const message_t *m,
+static int send_body(conn_t *c, tally_t *t, const msgfile_t *m,
                      const char *qid, char *final)
 {
     uint32_t p = c->neg.protocol;
@@ -526,7 +510,7 @@ static int send_body(conn_t *c, tally_t *t, const message_t *m,
 }
 
 /* One message, MAIL to the final reply; *final tells how it ended. */
-static int send_message(conn_t *c, tally_t *t, const message_t *m,
+static int send_message(conn_t *c, tally_t *t, const msgfile_t *m,
                         const char *qid, char *final)
 {
     int r = send_envelope(c, t, qid, final);
@@ -620,7 +604,7 @@ static void *worker_main(void *arg)
         }
         char qid[32];
         snprintf(qid, sizeof qid, "%03X%07lX", w->id & 0xfffu, seq++);
-        const message_t *m = opt.msgs[(w->id + seq) % opt.nmsgs];
+        const msgfile_t *m = opt.msgs[(w->id + seq) % opt.nmsgs];
         if (opt.show_mods && !atomic_load(&g_show_taken))
             c.mods_seen = calloc(1, SHOW_MAX);
         uint64_t t0 = now_us();
@@ -661,173 +645,18 @@ static void *worker_main(void *arg)
 
 /* ---- input messages -------------------------------------------------- */
 
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (p == NULL)
-        die("%s", "out of memory");
-    return p;
-}
-
-static char *xstrndup(const char *s, size_t n)
-{
-    char *p = xmalloc(n + 1);
-    memcpy(p, s, n);
-    p[n] = '\0';
-    return p;
-}
-
-/* Appends a header line, or a folded continuation of the last one. */
-static void add_header_line(message_t *m, const char *line, size_t len,
-                            const char *path)
-{
-    if ((line[0] == ' ' || line[0] == '\t') && m->nhdr > 0) {
-        header_t *h = &m->hdr[m->nhdr - 1];
-        size_t old = strlen(h->value);
-        char *v = xmalloc(old + 1 + len + 1);
-        memcpy(v, h->value, old);
-        v[old] = '\n';
-        memcpy(v + old + 1, line, len);
-        v[old + 1 + len] = '\0';
-        free(h->value);
-        h->value = v;
-        return;
-    }
-    const char *colon = memchr(line, ':', len);
-    if (colon == NULL || colon == line || m->nhdr == MAX_HEADERS)
-        die("%s: not an RFC 5322 header section (or too many headers)", path);
-    header_t *h = &m->hdr[m->nhdr++];
-    h->name = xstrndup(line, (size_t)(colon - line));
-    h->value = xstrndup(colon + 1, len - (size_t)(colon - line) - 1);
-}
-
-/* Splits raw text into headers and a CRLF body. */
-static message_t *parse_message(const char *text, size_t len, const char *path)
-{
-    message_t *m = calloc(1, sizeof *m);
-    if (m == NULL)
-        die("%s", "out of memory");
-    m->body = xmalloc(2 * len + 1);
-    int in_body = 0;
-    for (size_t i = 0; i < len;) {
-        const char *nl = memchr(text + i, '\n', len - i);
-        size_t end = nl ? (size_t)(nl - text) : len;
-        size_t ll = end - i;
-        if (ll > 0 && text[i + ll - 1] == '\r')
-            ll--;
-        if (in_body) {
-            memcpy(m->body + m->bodylen, text + i, ll);
-            m->bodylen += ll;
-            memcpy(m->body + m->bodylen, "\r\n", 2);
-            m->bodylen += 2;
-        } else if (ll == 0) {
-            in_body = 1;
-        } else {
-            add_header_line(m, text + i, ll, path);
-        }
-        i = end + 1;
-    }
-    return m;
-}
-
-static void load_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        die("cannot open %s", path);
-    char *buf = xmalloc(MAX_MSG_BYTES);
-    size_t n = fread(buf, 1, MAX_MSG_BYTES, f);
-    fclose(f);
-    if (opt.nmsgs == MAX_FILES)
-        die("%s: too many message files", path);
-    opt.msgs[opt.nmsgs++] = parse_message(buf, n, path);
-    free(buf);
-}
-
-static int name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void load_path(const char *path)
 {
-    struct stat st;
-    if (stat(path, &st) < 0)
-        die("cannot stat %s", path);
-    if (!S_ISDIR(st.st_mode)) {
-        load_file(path);
-        return;
-    }
-    DIR *d = opendir(path);
-    if (d == NULL)
-        die("cannot open directory %s", path);
-    char *names[MAX_FILES];
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL && n < MAX_FILES)
-        if (e->d_name[0] != '.')
-            names[n++] = strdup(e->d_name);
-    closedir(d);
-    qsort(names, n, sizeof names[0], name_cmp);
-    for (size_t i = 0; i < n; i++) {
-        char full[4096];
-        snprintf(full, sizeof full, "%s/%s", path, names[i]);
-        if (stat(full, &st) == 0 && S_ISREG(st.st_mode))
-            load_file(full);
-        free(names[i]);
-    }
-}
-
-/* The default input: a plain 4 KB message like a short business mail. */
-static void builtin_message(void)
-{
-    static const char head[] =
-        "Return-Path: <sender@example.org>\n"
-        "Received: from client.example.net (client.example.net [192.0.2.10])\n"
-        "\tby mx.example.org (Postfix) with ESMTPS id 4B2C1A0001\n"
-        "\tfor <rcpt@example.com>; Wed, 25 Nov 2026 06:00:00 +0000 (UTC)\n"
-        "From: Sender <sender@example.org>\n"
-        "To: Recipient <rcpt@example.com>\n"
-        "Subject: quarterly figures\n"
-        "Date: Wed, 25 Nov 2026 06:00:00 +0000\n"
-        "Message-ID: <20261125060000.1234@example.org>\n"
-        "MIME-Version: 1.0\n"
-        "Content-Type: text/plain; charset=utf-8\n"
-        "Content-Transfer-Encoding: 7bit\n"
-        "\n";
-    static const char line[] =
-        "The figures for the quarter are attached below as plain text so "
-        "that\n";
-    char *text = xmalloc(4096 + sizeof line);
-    size_t len = sizeof head - 1;
-    memcpy(text, head, len);
-    while (len + sizeof line - 1 <= 4096) {
-        memcpy(text + len, line, sizeof line - 1);
-        len += sizeof line - 1;
-    }
-    opt.msgs[opt.nmsgs++] = parse_message(text, len, "built-in message");
-    free(text);
-}
-
-/* Size on the wire in SMTP: "name:value" CRLF per header, blank, body. */
-static size_t message_size(const message_t *m)
-{
-    size_t n = 2 + m->bodylen;
-    for (size_t i = 0; i < m->nhdr; i++)
-        n += strlen(m->hdr[i].name) + 1 + strlen(m->hdr[i].value) + 2;
-    return n;
+    char err[512];
+    if (msgfile_load_path(path, opt.msgs, MSGFILE_MAX, &opt.nmsgs, err,
+                          sizeof err) < 0)
+        die("%s", err);
 }
 
 static void free_messages(void)
 {
-    for (size_t i = 0; i < opt.nmsgs; i++) {
-        for (size_t j = 0; j < opt.msgs[i]->nhdr; j++) {
-            free(opt.msgs[i]->hdr[j].name);
-            free(opt.msgs[i]->hdr[j].value);
-        }
-        free(opt.msgs[i]->body);
-        free(opt.msgs[i]);
-    }
+    for (size_t i = 0; i < opt.nmsgs; i++)
+        msgfile_free(opt.msgs[i]);
 }
 
 /* ---- options --------------------------------------------------------- */
@@ -993,8 +822,8 @@ static void parse_args(int argc, char **argv)
         die("%s", err);
     if (opt.nrcpts == 0)
         opt.rcpts[opt.nrcpts++] = "rcpt@example.com";
-    if (opt.nmsgs == 0)
-        builtin_message();
+    if (opt.nmsgs == 0 && (opt.msgs[opt.nmsgs++] = msgfile_builtin()) == NULL)
+        die("%s", "out of memory");
     default_macros();
     for (size_t i = 0; i < nmacro_args; i++)
         parse_macro_arg(macro_args[i]);
@@ -1227,7 +1056,7 @@ int main(int argc, char **argv)
     if (total.lat == NULL || total.setup == NULL)
         die("%s", "out of memory");
     for (size_t i = 0; i < opt.nmsgs; i++)
-        run.avg_bytes += message_size(opt.msgs[i]);
+        run.avg_bytes += msgfile_size(opt.msgs[i]);
     run.avg_bytes /= opt.nmsgs;
 
     int have_before = milter_sample(&before);
