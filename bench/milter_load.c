@@ -31,13 +31,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
 #include <libmilter/mfapi.h>
 #include <libmilter/mfdef.h>
 
 #include "mproto.h"
 #include "msgfile.h"
 #include "procstat.h"
+#include "report.h"
 #include "stats.h"
 
 #define MAX_RCPTS 64
@@ -80,19 +80,6 @@ typedef struct {
     int nodelay;
 } opts_t;
 
-/* Per-thread results; merged by the main thread after the join. */
-typedef struct {
-    uint64_t finals[256];       /* final reply per message, by command */
-    uint64_t mods[256];         /* modifications, by command */
-    uint64_t codes[600];        /* replycode:CODE */
-    uint64_t msgs_done;
-    uint64_t conns;
-    uint64_t err_connect, err_proto, err_timeout, err_io;
-    uint64_t rcpt_rejects;
-    stats_t *lat;               /* MAIL -> final reply, microseconds */
-    stats_t *setup;             /* connect -> HELO reply */
-} tally_t;
-
 typedef struct {
     int fd;
     int inet;
@@ -106,7 +93,7 @@ typedef struct {
 typedef struct {
     pthread_t tid;
     unsigned id;
-    tally_t t;
+    report_tally_t t;
 } worker_t;
 
 static opts_t opt;
@@ -117,7 +104,7 @@ static atomic_int g_show_taken;
 static char g_show[SHOW_MAX];
 static struct timespec g_deadline;
 
-enum { R_FINAL = 1, R_ERR_PROTO = -1, R_ERR_TIMEOUT = -2, R_ERR_IO = -3 };
+enum { R_ERR_PROTO = -1, R_ERR_TIMEOUT = -2, R_ERR_IO = -3 };
 
 static uint64_t now_us(void)
 {
@@ -326,7 +313,7 @@ static int put_stage_macros(conn_t *c, int stage, char cmd, const char *qid,
     return n == 0 ? 0 : mproto_put_macros(&c->out, cmd, nv, n);
 }
 
-static void record_mod(conn_t *c, tally_t *t, const mproto_pkt_t *pkt)
+static void record_mod(conn_t *c, report_tally_t *t, const mproto_pkt_t *pkt)
 {
     t->mods[(unsigned char)pkt->cmd]++;
     if (c->mods_seen == NULL)
@@ -341,7 +328,7 @@ static void record_mod(conn_t *c, tally_t *t, const mproto_pkt_t *pkt)
 
 /* Sends what is queued in c->out and, unless the milter said it will not
  * reply (nr), reads replies up to a final one, stored in *final. */
-static int exchange(conn_t *c, tally_t *t, int nr, char *final)
+static int exchange(conn_t *c, report_tally_t *t, int nr, char *final)
 {
     int r = send_out(c);
     *final = SMFIR_CONTINUE;
@@ -386,7 +373,7 @@ static int negotiate(conn_t *c)
 }
 
 /* CONNECT and HELO; *final is the milter's verdict for the connection. */
-static int conn_start(conn_t *c, tally_t *t, unsigned id, char *final)
+static int conn_start(conn_t *c, report_tally_t *t, unsigned id, char *final)
 {
     uint32_t p = c->neg.protocol;
     int r;
@@ -413,7 +400,7 @@ static int conn_start(conn_t *c, tally_t *t, unsigned id, char *final)
 }
 
 /* A command without data (DATA, EOH, end of body) with its macros. */
-static int bare_stage(conn_t *c, tally_t *t, int stage, char cmd,
+static int bare_stage(conn_t *c, report_tally_t *t, int stage, char cmd,
                       const char *qid, uint32_t nr, char *final)
 {
     if (put_stage_macros(c, stage, cmd, qid, "") < 0 ||
@@ -422,7 +409,7 @@ static int bare_stage(conn_t *c, tally_t *t, int stage, char cmd,
     return exchange(c, t, nr != 0, final);
 }
 
-static int send_envelope(conn_t *c, tally_t *t, const char *qid, char *final)
+static int send_envelope(conn_t *c, report_tally_t *t, const char *qid, char *final)
 {
     uint32_t p = c->neg.protocol;
     char addr[512];
@@ -465,7 +452,7 @@ static int send_envelope(conn_t *c, tally_t *t, const char *qid, char *final)
     return 0;
 }
 
-static int send_headers(conn_t *c, tally_t *t, const msgfile_t *m,
+static int send_headers(conn_t *c, report_tally_t *t, const msgfile_t *m,
                         const char *qid, char *final)
 {
     uint32_t p = c->neg.protocol;
@@ -487,7 +474,7 @@ static int send_headers(conn_t *c, tally_t *t, const msgfile_t *m,
     return 0;
 }
 
-static int send_body(conn_t *c, tally_t *t, const msgfile_t *m,
+static int send_body(conn_t *c, report_tally_t *t, const msgfile_t *m,
                      const char *qid, char *final)
 {
     uint32_t p = c->neg.protocol;
@@ -510,7 +497,7 @@ static int send_body(conn_t *c, tally_t *t, const msgfile_t *m,
 }
 
 /* One message, MAIL to the final reply; *final tells how it ended. */
-static int send_message(conn_t *c, tally_t *t, const msgfile_t *m,
+static int send_message(conn_t *c, report_tally_t *t, const msgfile_t *m,
                         const char *qid, char *final)
 {
     int r = send_envelope(c, t, qid, final);
@@ -534,7 +521,7 @@ static int claim_message(void)
            (ts.tv_sec == g_deadline.tv_sec && ts.tv_nsec < g_deadline.tv_nsec);
 }
 
-static void count_error(tally_t *t, int r)
+static void count_error(report_tally_t *t, int r)
 {
     if (r == R_ERR_PROTO)
         t->err_proto++;
@@ -829,154 +816,6 @@ static void parse_args(int argc, char **argv)
         parse_macro_arg(macro_args[i]);
 }
 
-/* ---- report ---------------------------------------------------------- */
-
-typedef struct {
-    double elapsed;
-    double gen_cpu;
-    int have_milter;
-    double milter_cpu;
-    long milter_hwm_kb;
-    size_t avg_bytes;
-} run_t;
-
-static const char final_cmds[] = {SMFIR_ACCEPT, SMFIR_CONTINUE, SMFIR_REJECT,
-    SMFIR_TEMPFAIL, SMFIR_DISCARD, SMFIR_SKIP, SMFIR_CONN_FAIL,
-    SMFIR_SHUTDOWN};
-static const char mod_cmds[] = {SMFIR_ADDHEADER, SMFIR_INSHEADER,
-    SMFIR_CHGHEADER, SMFIR_REPLBODY, SMFIR_ADDRCPT, SMFIR_ADDRCPT_PAR,
-    SMFIR_DELRCPT, SMFIR_CHGFROM, SMFIR_QUARANTINE};
-
-static json_t *latency_json(const stats_t *h)
-{
-    return json_pack("{s:I, s:f, s:f, s:f, s:f, s:f}",
-        "count", (json_int_t)stats_count(h),
-        "p50_ms", stats_percentile(h, 50) / 1000.0,
-        "p90_ms", stats_percentile(h, 90) / 1000.0,
-        "p99_ms", stats_percentile(h, 99) / 1000.0,
-        "max_ms", stats_max(h) / 1000.0,
-        "mean_ms", stats_mean(h) / 1000.0);
-}
-
-static json_t *counts_json(const tally_t *t, const uint64_t *v,
-                           const char *cmds, size_t n, int codes)
-{
-    json_t *o = json_object();
-    for (size_t i = 0; i < n; i++)
-        json_object_set_new(o, mproto_reply_name(cmds[i]),
-                            json_integer((json_int_t)v[(unsigned char)cmds[i]]));
-    for (int c = 400; codes && c < 600; c++)
-        if (t->codes[c]) {
-            char k[32];
-            snprintf(k, sizeof k, "replycode:%d", c);
-            json_object_set_new(o, k, json_integer((json_int_t)t->codes[c]));
-        }
-    return o;
-}
-
-static int write_json(const tally_t *t, const run_t *run)
-{
-    double msgs = (double)t->msgs_done;
-    json_t *root = json_pack(
-        "{s:s, s:i, s:i, s:f, s:I, s:I, s:f, s:o, s:o, s:o, s:o,"
-        " s:{s:I, s:I, s:I, s:I}, s:I, s:{s:f, s:f}, s:s, s:s}",
-        "socket", opt.sockspec, "concurrency", (int)opt.concurrency,
-        "msgs_per_conn", (int)opt.per_conn, "elapsed_s", run->elapsed,
-        "messages", (json_int_t)t->msgs_done,
-        "connections", (json_int_t)t->conns,
-        "msgs_per_s", run->elapsed > 0 ? msgs / run->elapsed : 0.0,
-        "latency", latency_json(t->lat),
-        "conn_setup", latency_json(t->setup),
-        "finals", counts_json(t, t->finals, final_cmds, sizeof final_cmds, 1),
-        "modifications", counts_json(t, t->mods, mod_cmds, sizeof mod_cmds, 0),
-        "errors", "connect", (json_int_t)t->err_connect,
-        "protocol", (json_int_t)t->err_proto,
-        "timeout", (json_int_t)t->err_timeout, "io", (json_int_t)t->err_io,
-        "rcpt_rejects", (json_int_t)t->rcpt_rejects,
-        "generator", "cpu_s", run->gen_cpu,
-        "cpu_share", run->elapsed > 0 ? run->gen_cpu / run->elapsed : 0.0,
-        "tcp_quickack", opt.quickack ? "on" : "off",
-        "tcp_nodelay", opt.nodelay ? "on" : "off");
-    if (root == NULL)
-        return -1;
-    if (run->have_milter)
-        json_object_set_new(root, "milter", json_pack("{s:i, s:f, s:f, s:I}",
-            "pid", (int)opt.pid, "cpu_s", run->milter_cpu,
-            "cpu_ms_per_msg", msgs > 0 ? run->milter_cpu * 1000.0 / msgs : 0.0,
-            "peak_rss_kb", (json_int_t)run->milter_hwm_kb));
-    if (g_show_taken)
-        json_object_set_new(root, "first_message_mods", json_string(g_show));
-    int rc = strcmp(opt.json, "-") == 0
-        ? json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(6))
-        : json_dump_file(root, opt.json, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
-    json_decref(root);
-    return rc;
-}
-
-static void print_latency(const char *label, const stats_t *h)
-{
-    printf("%-18s n=%llu  p50 %.3f  p90 %.3f  p99 %.3f  max %.3f ms\n", label,
-           (unsigned long long)stats_count(h),
-           stats_percentile(h, 50) / 1000.0, stats_percentile(h, 90) / 1000.0,
-           stats_percentile(h, 99) / 1000.0, stats_max(h) / 1000.0);
-}
-
-static void print_counts(const char *label, const uint64_t *v,
-                         const char *cmds, size_t n, const uint64_t *codes)
-{
-    printf("%-18s", label);
-    int any = 0;
-    for (size_t i = 0; i < n; i++)
-        if (v[(unsigned char)cmds[i]]) {
-            printf(" %s %llu", mproto_reply_name(cmds[i]),
-                   (unsigned long long)v[(unsigned char)cmds[i]]);
-            any = 1;
-        }
-    for (int c = 400; codes && c < 600; c++)
-        if (codes[c]) {
-            printf(" replycode:%d %llu", c, (unsigned long long)codes[c]);
-            any = 1;
-        }
-    printf("%s\n", any ? "" : " none");
-}
-
-static void print_report(const tally_t *t, const run_t *run)
-{
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    double msgs = (double)t->msgs_done;
-    printf("milter-load %s  concurrency %u  msgs/conn %u  %zu-byte messages"
-           "  quickack %s  nodelay %s\n", opt.sockspec, opt.concurrency,
-           opt.per_conn, run->avg_bytes, opt.quickack ? "on" : "off",
-           opt.nodelay ? "on" : "off");
-    printf("%-18s %llu in %.3f s over %llu connections\n", "messages",
-           (unsigned long long)t->msgs_done, run->elapsed,
-           (unsigned long long)t->conns);
-    printf("%-18s %.1f msgs/s\n", "throughput",
-           run->elapsed > 0 ? msgs / run->elapsed : 0.0);
-    print_latency("latency MAIL..EOM", t->lat);
-    print_latency("connection setup", t->setup);
-    print_counts("final replies", t->finals, final_cmds, sizeof final_cmds,
-                 t->codes);
-    print_counts("modifications", t->mods, mod_cmds, sizeof mod_cmds, NULL);
-    printf("%-18s connect %llu  protocol %llu  timeout %llu  io %llu"
-           "  (rcpt rejects %llu)\n", "errors",
-           (unsigned long long)t->err_connect,
-           (unsigned long long)t->err_proto,
-           (unsigned long long)t->err_timeout, (unsigned long long)t->err_io,
-           (unsigned long long)t->rcpt_rejects);
-    if (run->have_milter)
-        printf("%-18s pid %ld  cpu %.3f s = %.3f ms/msg  peak RSS %ld KiB\n",
-               "milter", (long)opt.pid, run->milter_cpu,
-               msgs > 0 ? run->milter_cpu * 1000.0 / msgs : 0.0,
-               run->milter_hwm_kb);
-    printf("%-18s cpu %.3f s = %.1f%% of one core (%ld cores online)\n",
-           "generator", run->gen_cpu,
-           run->elapsed > 0 ? 100.0 * run->gen_cpu / run->elapsed : 0.0, ncpu);
-    if (opt.show_mods)
-        printf("modifications of the first message:\n%s",
-               g_show_taken ? (g_show[0] ? g_show : "  none\n") : "  none\n");
-}
-
 /* ---- main ------------------------------------------------------------ */
 
 static double cpu_self(void)
@@ -985,25 +824,6 @@ static double cpu_self(void)
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
            (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
-
-static void merge(tally_t *dst, const tally_t *src)
-{
-    for (int i = 0; i < 256; i++) {
-        dst->finals[i] += src->finals[i];
-        dst->mods[i] += src->mods[i];
-    }
-    for (int i = 0; i < 600; i++)
-        dst->codes[i] += src->codes[i];
-    dst->msgs_done += src->msgs_done;
-    dst->conns += src->conns;
-    dst->err_connect += src->err_connect;
-    dst->err_proto += src->err_proto;
-    dst->err_timeout += src->err_timeout;
-    dst->err_io += src->err_io;
-    dst->rcpt_rejects += src->rcpt_rejects;
-    stats_merge(dst->lat, src->lat);
-    stats_merge(dst->setup, src->setup);
 }
 
 static int milter_sample(procstat_t *ps)
@@ -1018,26 +838,22 @@ static int milter_sample(procstat_t *ps)
     return 1;
 }
 
-static int run_workers(worker_t *w, tally_t *total)
+static int run_workers(worker_t *w, report_tally_t *total)
 {
     unsigned started = 0;
     for (; started < opt.concurrency; started++) {
         w[started].id = started;
-        w[started].t.lat = stats_new();
-        w[started].t.setup = stats_new();
-        if (w[started].t.lat == NULL || w[started].t.setup == NULL ||
+        if (report_tally_init(&w[started].t) < 0 ||
             pthread_create(&w[started].tid, NULL, worker_main, &w[started])) {
-            stats_free(w[started].t.lat);
-            stats_free(w[started].t.setup);
+            report_tally_free(&w[started].t);
             fprintf(stderr, "milter-load: cannot start thread %u\n", started);
             break;
         }
     }
     for (unsigned i = 0; i < started; i++) {
         pthread_join(w[i].tid, NULL);
-        merge(total, &w[i].t);
-        stats_free(w[i].t.lat);
-        stats_free(w[i].t.setup);
+        report_tally_merge(total, &w[i].t);
+        report_tally_free(&w[i].t);
     }
     return started == opt.concurrency ? 0 : -1;
 }
@@ -1048,12 +864,13 @@ int main(int argc, char **argv)
     parse_args(argc, argv);
 
     static worker_t workers[MAX_THREADS];
-    static tally_t total;
-    run_t run = {0};
+    static report_tally_t total;
+    report_run_t run = {.sockspec = opt.sockspec,
+        .concurrency = opt.concurrency, .per_conn = opt.per_conn,
+        .quickack = opt.quickack, .nodelay = opt.nodelay,
+        .show_mods = opt.show_mods, .pid = (long)opt.pid};
     procstat_t before = {0}, after = {0};
-    total.lat = stats_new();
-    total.setup = stats_new();
-    if (total.lat == NULL || total.setup == NULL)
+    if (report_tally_init(&total) < 0)
         die("%s", "out of memory");
     for (size_t i = 0; i < opt.nmsgs; i++)
         run.avg_bytes += msgfile_size(opt.msgs[i]);
@@ -1070,16 +887,17 @@ int main(int argc, char **argv)
     run.have_milter = have_before && milter_sample(&after);
     run.milter_cpu = after.cpu_seconds - before.cpu_seconds;
     run.milter_hwm_kb = after.hwm_kb;
+    run.first_mods = atomic_load(&g_show_taken) ? g_show : NULL;
 
-    print_report(&total, &run);
-    if (opt.json && write_json(&total, &run) < 0) {
-        fprintf(stderr, "milter-load: cannot write %s\n", opt.json);
+    report_print(stdout, &total, &run);
+    char err[256];
+    if (opt.json && report_json(opt.json, &total, &run, err, sizeof err) < 0) {
+        fprintf(stderr, "milter-load: %s\n", err);
         rc = -1;
     }
-    stats_free(total.lat);
-    stats_free(total.setup);
-    free_messages();
     uint64_t errors = total.err_connect + total.err_proto +
                       total.err_timeout + total.err_io;
+    report_tally_free(&total);
+    free_messages();
     return rc < 0 ? 1 : (errors > 0 ? 2 : 0);
 }
