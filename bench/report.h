@@ -1,0 +1,74 @@
+/*
+ * report.h - milter-load's results: per-thread tallies, their merge, and
+ * the human table and JSON written at the end of a run.
+ *
+ * NAME
+ *	report - tally milter replies and print the benchmark result
+ *
+ * SYNOPSIS
+ *	report_tally_t t;  report_tally_init(&t);     (one per thread)
+ *	t.finals[SMFIR_ACCEPT]++;  stats_add(t.lat, us);
+ *	report_tally_merge(&total, &t);  report_tally_free(&t);
+ *	report_print(stdout, &total, &run);
+ *	report_json("out.json", &total, &run, err, sizeof err);
+ *
+ * DESCRIPTION
+ *	A tally is plain counters indexed by the reply command byte plus
+ *	two latency histograms; each thread owns one, so counting takes no
+ *	lock. report_run_t carries what the main thread measured (wall
+ *	time, CPU of the generator and of the milter) and echoes the
+ *	options, so the report is self-describing.
+ *
+ * RETURNS
+ *	report_tally_init: 0, or -1 when memory runs out (nothing to free).
+ *	report_json: 0, or -1 with err filled (cannot build or write).
+ */
+#ifndef POSTERN_REPORT_H
+#define POSTERN_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "stats.h"
+
+#define REPORT_MAX_CODE 600
+
+typedef struct {
+    uint64_t finals[256];       /* final reply per message, by command */
+    uint64_t mods[256];         /* modifications, by command */
+    uint64_t codes[REPORT_MAX_CODE];    /* replycode:CODE, 400..599 */
+    uint64_t msgs_done;
+    uint64_t conns;
+    uint64_t err_connect, err_proto, err_timeout, err_io;
+    uint64_t rcpt_rejects;
+    stats_t *lat;               /* MAIL -> final reply, microseconds */
+    stats_t *setup;             /* connect -> HELO reply */
+} report_tally_t;
+
+typedef struct {
+    const char *sockspec;
+    unsigned concurrency;
+    unsigned per_conn;
+    int quickack, nodelay, show_mods;
+    size_t avg_bytes;           /* mean message size */
+    double elapsed;             /* wall seconds */
+    double gen_cpu;             /* generator CPU seconds */
+    int have_milter;            /* the milter fields below are valid */
+    long pid;
+    double milter_cpu;
+    long milter_hwm_kb;
+    const char *first_mods;     /* lines, or NULL when none were recorded */
+} report_run_t;
+
+int report_tally_init(report_tally_t *t);
+void report_tally_free(report_tally_t *t);      /* frees the histograms */
+void report_tally_merge(report_tally_t *dst, const report_tally_t *src);
+
+void report_print(FILE *f, const report_tally_t *t, const report_run_t *run);
+
+/* Writes JSON to path, or to stdout when path is "-". */
+int report_json(const char *path, const report_tally_t *t,
+                const report_run_t *run, char *err, size_t errlen);
+
+#endif
