@@ -16,7 +16,7 @@
 #include <libmilter/mfapi.h>
 #include <libmilter/mfdef.h>
 
-#include "../../bench/mproto.c"
+#include "mproto.h"
 
 /* Raw bytes of a packet or stream under test. */
 typedef struct {
