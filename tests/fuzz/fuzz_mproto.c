@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libmilter/mfapi.h>
+#include <libmilter/mfdef.h>
+
 #include "mproto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
