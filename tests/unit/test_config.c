@@ -407,20 +407,6 @@ static void readers_survive_concurrent_reloads(void **state)
     free(path);
 }
 
-static void sample_config_loads(void **state)
-{
-    char path[1024], err[256] = "";
-    const char *src = getenv("POSTERN_SOURCE_DIR");
-
-    (void) state;
-    assert_non_null(src);
-    snprintf(path, sizeof(path), "%s/conf/postern.conf", src);
-    config_t *cfg = config_load(path, sections, err, sizeof(err));
-    if (cfg == NULL)
-        fail_msg("%s", err);
-    config_unref(cfg);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -438,7 +424,6 @@ int main(void)
         cmocka_unit_test(nul_byte_in_file_is_an_error),
         cmocka_unit_test(reload_swaps_good_and_keeps_old_on_bad),
         cmocka_unit_test(readers_survive_concurrent_reloads),
-        cmocka_unit_test(sample_config_loads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,7 +14,7 @@
 
 #include "config.h"
 
-#include "limits.h"
+#include "limit.h"
 #include "request.h"
 
 static request_t req;

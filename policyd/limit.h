@@ -1,5 +1,5 @@
 /*
- * limits.h - the rate limits of postern-policyd, as configured in
+ * limit.h - the rate limits of postern-policyd, as configured in
  * "[limit NAME]" sections, and the pure decisions about one request.
  *
  * NAME
@@ -25,8 +25,8 @@
  *	hold (HOLD TEXT) or warn (DUNNO, logged only). Clients in the limit's
  *	exempt list are never counted.
  */
-#ifndef POSTERN_LIMITS_H
-#define POSTERN_LIMITS_H
+#ifndef POSTERN_LIMIT_H
+#define POSTERN_LIMIT_H
 
 #include <stdbool.h>
 #include <stddef.h>

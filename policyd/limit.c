@@ -1,5 +1,5 @@
 /*
- * limits.c - limits from config, and the pure per-request parts of a
+ * limit.c - limits from config, and the pure per-request parts of a
  * decision: the key, the cost, the reply. The counting itself is the
  * back end's (gcra_apply on the key's state).
  */
@@ -13,7 +13,7 @@
 #include "config.h"
 #include "netlist.h"
 
-#include "limits.h"
+#include "limit.h"
 
 struct limits {
     limit_t *v;
