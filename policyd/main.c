@@ -22,6 +22,7 @@
 #include "runtime.h"
 
 #include "backend.h"
+#include "backend_redis.h"
 #include "limit.h"
 #include "policy.h"
 #include "policyd_conf.h"
@@ -60,10 +61,12 @@ static policy_t *make_policy(daemon_t *d, const config_t *cfg, const limits_t *l
 
 static int open_backend(daemon_t *d, char *err, size_t errlen)
 {
-    if (strcmp(config_str(d->cfg, "policyd", "backend"), "memory") != 0) {
-        snprintf(err, errlen, "%s: [policyd] backend: only \"memory\" is available in "
-                 "this version", config_path(d->cfg));
-        return -1;
+    if (strcmp(config_str(d->cfg, "policyd", "backend"), "redis") == 0) {
+        d->backend = backend_redis_new(d->base, config_str(d->cfg, "policyd", "redis"),
+                                       (int) config_duration_ms(d->cfg, "policyd",
+                                                                "redis_timeout"),
+                                       err, errlen);
+        return d->backend ? 0 : -1;
     }
     d->backend = backend_memory_new((size_t) config_int(d->cfg, "policyd", "max_keys"),
                                     config_str(d->cfg, "policyd", "state_file"), wall_us(),
@@ -110,9 +113,27 @@ static int start(daemon_t *d, bool foreground, char *err, size_t errlen)
     return 0;
 }
 
-/* Reload: new config and limits, same socket and back end. The old
- * policy is freed at once: with the memory back end no decision is ever
- * pending between two events. */
+typedef struct retired {
+    policy_t *policy;
+    limits_t *limits;
+    config_t *cfg;
+} retired_t;
+
+static void free_retired(evutil_socket_t fd, short what, void *arg)
+{
+    retired_t *r = arg;
+
+    (void) fd;
+    (void) what;
+    policy_free(r->policy);
+    limits_free(r->limits);
+    config_unref(r->cfg);
+    free(r);
+}
+
+/* Reload: new config and limits, same socket and back end. Decisions
+ * waiting for Redis still use the old limits, so those are freed only
+ * after every such wait has timed out. */
 static void reload(daemon_t *d)
 {
     char err[512];
@@ -126,10 +147,14 @@ static void reload(daemon_t *d)
         config_unref(cfg);
         return;
     }
+    retired_t *old = malloc(sizeof(*old));
+    struct timeval later = { 15, 0 };
+
     server_set_policy(d->server, p);
-    policy_free(d->policy);
-    limits_free(d->limits);
-    config_unref(d->cfg);
+    if (old != NULL) {
+        *old = (retired_t) { d->policy, d->limits, d->cfg };
+        event_base_once(d->base, -1, EV_TIMEOUT, free_retired, old, &later);
+    }
     d->policy = p;
     d->limits = ls;
     d->cfg = cfg;
@@ -176,14 +201,19 @@ static void run(daemon_t *d)
     event_free(tick);
 }
 
+/* Order matters: clients stop being read, then the back end answers
+ * what is pending (Redis: with failures), then connections and the
+ * policy go. */
 static void cleanup(daemon_t *d)
 {
     const char *pidfile = d->cfg ? config_str(d->cfg, "policyd", "pidfile") : NULL;
 
-    server_free(d->server);
-    policy_free(d->policy);
+    if (d->server != NULL)
+        server_shutdown(d->server);
     if (d->backend != NULL)
         d->backend->ops->free(d->backend);      /* saves the state file */
+    server_free(d->server);
+    policy_free(d->policy);
     limits_free(d->limits);
     audit_close(d->audit);
     if (pidfile && *pidfile)

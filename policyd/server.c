@@ -285,6 +285,15 @@ unsigned server_connections(const server_t *s)
     return s->nconns;
 }
 
+void server_shutdown(server_t *s)
+{
+    for (conn_t *c = s->conns; c != NULL; c = c->next) {
+        c->closing = true;
+        if (c->bev != NULL)
+            bufferevent_disable(c->bev, EV_READ);
+    }
+}
+
 void server_free(server_t *s)
 {
     if (s == NULL)

@@ -37,6 +37,8 @@ server_t *server_new(struct event_base *base, const server_opts_t *o, char *err,
 /* The policy used for requests from now on (reload swaps it). */
 void server_set_policy(server_t *s, policy_t *p);
 unsigned server_connections(const server_t *s);
+/* Stop reading from clients (answers still pending are written). */
+void server_shutdown(server_t *s);
 void server_free(server_t *s);
 
 #endif
