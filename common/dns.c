@@ -445,13 +445,16 @@ dnsr_status_t dnsr_query_timeout(dnsr_t *r, const char *name, int rrtype,
     if (q == NULL)
         return finish(NULL, DNSR_ERROR, out);
     int id = 0;
-    if (ub_resolve_async(r->ctx, name, rrtype, 1 /* IN */, q, on_answer,
-                         &id) != 0) {
+    int sent = ub_resolve_async(r->ctx, name, rrtype, 1 /* IN */, q,
+                                on_answer, &id);
+    if (sent != 0 && id == 0) {         /* never reached unbound */
         pthread_cond_destroy(&q->cond);
         free(q);
         return finish(NULL, DNSR_ERROR, out);
     }
-    int ms = timeout_ms > 0 ? timeout_ms : r->timeout_ms;
+    /* A query registered but not handed to the worker is abandoned at
+     * once, through the same path as a timeout. */
+    int ms = sent != 0 ? 0 : timeout_ms > 0 ? timeout_ms : r->timeout_ms;
     bool answered = query_wait(r, q, id, ms);
     pthread_mutex_lock(&r->mu);
     struct ub_result *res = q->res;
@@ -459,8 +462,10 @@ dnsr_status_t dnsr_query_timeout(dnsr_t *r, const char *name, int rrtype,
     q->res = NULL;
     query_unref(q);
     pthread_mutex_unlock(&r->mu);
-    if (!answered)
-        return finish(NULL, DNSR_TIMEOUT, out);
+    if (sent != 0 || !answered) {
+        ub_resolve_free(res);
+        return finish(NULL, sent != 0 ? DNSR_ERROR : DNSR_TIMEOUT, out);
+    }
     return finish(res, status_of(r, err, res), out);
 }
 

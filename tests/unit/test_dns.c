@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -154,6 +155,8 @@ static int start_dnsmasq(void)
     snprintf(arg, sizeof arg, "--conf-file=%s", conf);
     T.pid = fork();
     if (T.pid == 0) {
+        /* never outlive the test, even when it is killed */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         execl(DNSMASQ, "dnsmasq", "--keep-in-foreground", arg, (char *) NULL);
         _exit(127);
     }
