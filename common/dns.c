@@ -25,6 +25,7 @@
 #define DNSR_MAX_LABEL 63
 /* The loop wakes at least this often, so a lost wake-up costs little. */
 #define DNSR_POLL_MS 1000
+#define DNSR_BACKOFF_MS 10
 
 struct dnsr {
     struct ub_ctx *ctx;
@@ -204,10 +205,13 @@ static void *dnsr_loop(void *arg)
     };
     while (!atomic_load(&r->stopping)) {
         int n = poll(p, 2, DNSR_POLL_MS);
-        if (n < 0 && errno != EINTR)
-            break;
-        if (n > 0 && (p[0].revents & POLLIN))
-            (void) ub_process(r->ctx);
+        bool failed = n < 0 && errno != EINTR;
+        if (n > 0 && (p[0].revents & (POLLIN | POLLERR | POLLHUP)))
+            failed = ub_process(r->ctx) != 0;
+        /* Waiting callers time out on their own; back off rather than
+         * spin on a broken pipe, and keep serving if it recovers. */
+        if (failed)
+            (void) poll(NULL, 0, DNSR_BACKOFF_MS);
     }
     return NULL;
 }

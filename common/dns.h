@@ -27,7 +27,9 @@
  *	timeout plus a few milliseconds, even when the server never answers:
  *	a query still running inside unbound at the deadline is cancelled and
  *	reported as DNSR_TIMEOUT. An internal thread drives unbound's answers
- *	to the waiting callers.
+ *	to the waiting callers. unbound itself may go on retrying an abandoned
+ *	query for a while (about 15 s against a dead server), holding one
+ *	socket meanwhile; nothing is leaked, and dnsr_free ends them all.
  *
  *	With opts.dnssec the answers are validated against opts.trust_anchor
  *	(a file of DS/DNSKEY records, e.g. /usr/share/dns/root.key); answers
