@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -521,6 +522,47 @@ static void fifty_threads_share_one_resolver(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* Deadlines of 0-2 ms land while answers are arriving: each query is
+ * either answered correctly or timed out, never freed twice (ASan). */
+static atomic_int raced_timeouts;
+
+static void *racer(void *arg)
+{
+    uintptr_t bad = 0;
+    for (int i = 0; i < 50; i++) {
+        dnsr_answer_t *a = NULL;
+        char name[64];
+        snprintf(name, sizeof name, "r%u-%d.example.test",
+                 (unsigned) (uintptr_t) arg, i);
+        dnsr_status_t st = dnsr_query_timeout(T.r, name, DNSR_A, 1 + i % 2,
+                                              &a);
+        bad += st != DNSR_NXDOMAIN && st != DNSR_TIMEOUT;
+        bad += a == NULL;
+        if (st == DNSR_TIMEOUT)
+            atomic_fetch_add(&raced_timeouts, 1);
+        dnsr_answer_free(a);
+    }
+    return (void *) bad;
+}
+
+static void deadlines_racing_answers_are_safe(void **state)
+{
+    (void) state;
+    pthread_t th[16];
+    for (uintptr_t i = 0; i < 16; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, racer, (void *) i), 0);
+    uintptr_t bad = 0;
+    for (size_t i = 0; i < 16; i++) {
+        void *ret;
+        pthread_join(th[i], &ret);
+        bad += (uintptr_t) ret;
+    }
+    assert_int_equal(bad, 0);
+    print_message("%d of 800 racing queries timed out\n",
+                  atomic_load(&raced_timeouts));
+    assert_int_equal(mix_check(0), 0);      /* still serving */
+}
+
 static int count_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");
@@ -674,6 +716,7 @@ int main(void)
         cmocka_unit_test(dnssec_unsigned_zone_outside_anchor_is_insecure),
         cmocka_unit_test(dnssec_unprovable_root_anchor_reports_bogus),
         cmocka_unit_test(fifty_threads_share_one_resolver),
+        cmocka_unit_test(deadlines_racing_answers_are_safe),
         cmocka_unit_test(thousand_queries_with_timeouts_leak_no_fds),
         cmocka_unit_test(cached_answer_survives_server_stop),
     };
