@@ -180,4 +180,9 @@ int dnsr_rdata_txt(const unsigned char *rd, size_t len, char *buf,
 int dnsr_rdata_name(const unsigned char *rd, size_t len, char *buf,
                     size_t buflen);
 
+/* A resolver from the [global] keys dns_upstream, dns_timeout,
+ * dns_dnssec and dns_trust_anchor of CFG (config.h); NULL with ERR. */
+struct config;
+dnsr_t *dnsr_new_from_config(const struct config *cfg, char *err, size_t errlen);
+
 #endif

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include "config.h"
 #include "dns.h"
 
 #define DNSMASQ "/usr/sbin/dnsmasq"
@@ -194,8 +195,10 @@ static int group_setup(void **state)
     if (mkdtemp(T.dir) == NULL)
         return -1;
     atexit(at_exit_stop);
-    T.port = free_port();
+    /* The silent socket first: a port free_port() just released could
+     * otherwise be handed to it again. */
     T.silent_fd = bind_udp(0);
+    T.port = free_port();
     if (T.port <= 0 || T.silent_fd < 0)
         return -1;
     T.silent_port = bound_port(T.silent_fd);
@@ -688,6 +691,28 @@ static void rdata_decoders_reject_malformed_data(void **state)
     }
 }
 
+static void resolver_comes_from_the_global_keys(void **state)
+{
+    static const conf_section_t *const sections[] = { &conf_global_section, NULL };
+    char text[200], err[256] = "";
+    dnsr_answer_t *a = NULL;
+    config_t *cfg;
+    dnsr_t *r;
+
+    (void) state;
+    snprintf(text, sizeof(text), "[global]\ndns_upstream = %s\ndns_timeout = 2s\n",
+             T.upstream);
+    cfg = config_load_string("t.conf", text, sections, err, sizeof(err));
+    assert_non_null(cfg);
+    r = dnsr_new_from_config(cfg, err, sizeof(err));
+    assert_non_null(r);
+    assert_int_equal(dnsr_query(r, "host.example.test", DNSR_A, &a), DNSR_OK);
+    assert_int_equal(dnsr_answer_count(a), 1);
+    dnsr_answer_free(a);
+    dnsr_free(r);
+    config_unref(cfg);
+}
+
 static void status_names_are_distinct(void **state)
 {
     (void) state;
@@ -702,6 +727,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(status_names_are_distinct),
+        cmocka_unit_test(resolver_comes_from_the_global_keys),
         cmocka_unit_test(reverse_names_follow_rfc1035_and_rfc3596),
         cmocka_unit_test(rdata_decoders_reject_malformed_data),
         cmocka_unit_test(txt_records_are_concatenated_per_record),
