@@ -372,7 +372,9 @@ static void silent_server_times_out_within_deadline(void **state)
         assert_non_null(a);
         assert_int_equal(dnsr_answer_count(a), 0);
         print_message("timeout %d ms: returned after %ld ms\n", want, took);
-        assert_true(took >= want - 20 && took <= want + 500);
+        /* Returns at the deadline, not before; the upper bound only
+         * proves it does not hang (a loaded machine adds latency). */
+        assert_true(took >= want - 20 && took <= want + 3000);
         dnsr_answer_free(a);
     }
     dnsr_free(r);
