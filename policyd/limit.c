@@ -18,6 +18,7 @@
 struct limits {
     limit_t *v;
     size_t n;
+    config_t *cfg;              /* referenced: exempt_keys point into it */
 };
 
 static const conf_key_t limit_keys[] = {
@@ -38,6 +39,9 @@ static const conf_key_t limit_keys[] = {
       "Text of the SMTP reply when over the limit." },
     { "exempt", CONF_LIST, "", NULL, 0, 0,
       "Client networks never counted (CIDR, or a file of them)." },
+    { "exempt_keys", CONF_LIST, "", NULL, 0, 0,
+      "Key values never counted, as the key is written (e.g. a SASL user name, or "
+      "example.net|192.0.2.0/24 for two attributes)." },
     { NULL, CONF_STRING, NULL, NULL, 0, 0, NULL }
 };
 static const conf_key_t *const limit_keysets[] = { limit_keys, NULL };
@@ -136,6 +140,7 @@ static int read_limit(limit_t *l, const config_t *cfg, const char *name, char *e
         return config_error(err, errlen, cfg, sect, "stage",
                             "bytes are known only at eom");
     snprintf(l->text, sizeof(l->text), "%s", config_str(cfg, sect, "text"));
+    l->nexempt_keys = config_list(cfg, sect, "exempt_keys", &l->exempt_keys);
     nexempt = config_list(cfg, sect, "exempt", &items);
     if ((l->exempt = netlist_new()) == NULL)
         return config_error(err, errlen, cfg, sect, "exempt", "out of memory");
@@ -156,6 +161,8 @@ limits_t *limits_from_config(const config_t *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    /* The reference count is not part of the config's value. */
+    ls->cfg = config_ref((config_t *) cfg);
     for (size_t i = 0; i < n; i++) {
         ls->n++;
         if (read_limit(&ls->v[i], cfg, names[i], err, errlen) < 0) {
@@ -182,6 +189,7 @@ void limits_free(limits_t *ls)
         return;
     for (size_t i = 0; i < ls->n; i++)
         netlist_free(ls->v[i].exempt);
+    config_unref(ls->cfg);
     free(ls->v);
     free(ls);
 }
@@ -260,6 +268,11 @@ bool limit_key(const limit_t *l, const request_t *req, char *buf, size_t buflen)
             return false;
         o += (size_t) n;
     }
+    /* The key without the limit's name, as the admin wrote it. */
+    const char *value = buf + strlen(l->name) + 1;
+    for (size_t i = 0; i < l->nexempt_keys; i++)
+        if (strcasecmp(value, l->exempt_keys[i]) == 0)
+            return false;
     return true;
 }
 

@@ -23,7 +23,8 @@
  *	The answer for a request over a limit is the limit's action:
  *	defer (DEFER_IF_PERMIT 4.7.1 TEXT), reject (REJECT 5.7.1 TEXT),
  *	hold (HOLD TEXT) or warn (DUNNO, logged only). Clients in the limit's
- *	exempt list are never counted.
+ *	exempt list, and key values in exempt_keys, are never counted.
+ *	The limits keep a reference to the config they came from.
  */
 #ifndef POSTERN_LIMIT_H
 #define POSTERN_LIMIT_H
@@ -61,6 +62,8 @@ typedef struct limit {
     limit_action_t action;
     char text[256];
     netlist_t *exempt;
+    const char *const *exempt_keys;     /* owned by the config */
+    size_t nexempt_keys;
 } limit_t;
 
 typedef struct limits limits_t;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -74,6 +75,17 @@ static int open_backend(daemon_t *d, char *err, size_t errlen)
     return d->backend ? 0 : -1;
 }
 
+/* Every smtpd process keeps a connection open: allow many. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 static int start(daemon_t *d, bool foreground, char *err, size_t errlen)
 {
     server_opts_t so = {
@@ -94,6 +106,7 @@ static int start(daemon_t *d, bool foreground, char *err, size_t errlen)
         snprintf(err, errlen, "cannot detach: %s", strerror(errno));
         return EX_OSERR;
     }
+    raise_fd_limit();
     if ((d->base = event_base_new()) == NULL
         || (d->server = server_new(d->base, &so, err, errlen)) == NULL)
         return EX_UNAVAILABLE;

@@ -10,7 +10,7 @@
 
 #include "config.h"
 
-#include "limits.h"
+#include "limit.h"
 #include "request.h"
 
 static limits_t *limits;

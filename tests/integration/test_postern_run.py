@@ -27,15 +27,19 @@ def ask(port, sender):
         return s.recv(1000).decode().strip()
 
 
-def policyd_pids():
+def policyd_pids(parent):
+    """The live postern-policyd children of PARENT."""
     pids = []
     for p in os.listdir("/proc"):
         try:
             with open("/proc/%s/cmdline" % p, "rb") as f:
-                if b"postern-policyd" in f.read() and harness.pid_alive(int(p)):
-                    pids.append(int(p))
-        except (OSError, ValueError):
-            pass
+                cmd = f.read()
+            with open("/proc/%s/stat" % p) as f:
+                ppid = int(f.read().rsplit(") ", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"postern-policyd" in cmd and ppid == parent and harness.pid_alive(int(p)):
+            pids.append(int(p))
     return pids
 
 
@@ -53,18 +57,19 @@ def test_run_supervises_and_stops_the_policy_daemon(workdir):
         # The directories postern run prepares exist.
         assert os.path.isdir(os.path.join(workdir, "state"))
         # A crashed component comes back, with its counters (state file).
-        [child] = policyd_pids()
+        [child] = policyd_pids(proc.pid)
         os.kill(child, signal.SIGKILL)
-        harness.wait_until(lambda: policyd_pids() and policyd_pids() != [child], 10,
+        harness.wait_until(lambda: policyd_pids(proc.pid) not in ([], [child]), 10,
                            "policyd restarted")
         harness.wait_until(lambda: harness.tcp_accepts(port), 10, "policyd back")
         assert ask(port, "b@example.net") == "action=DUNNO"
         proc.send_signal(signal.SIGTERM)
+        children = policyd_pids(proc.pid)
         assert proc.wait(timeout=40) == 0
-        assert policyd_pids() == []
+        assert not any(harness.pid_alive(p) for p in children)
     finally:
-        harness.stop_process(proc)
-        for p in policyd_pids():
+        for p in policyd_pids(proc.pid):
             os.kill(p, signal.SIGKILL)
+        harness.stop_process(proc)
     text = open(os.path.join(workdir, "run.log")).read()
     assert "check_policy_service" in text

@@ -133,12 +133,15 @@ static void keys_are_built_from_attributes_in_lower_case(void **state)
         "[limit by-user]\nkey = sasl_username\nstage = rcpt\nrate = 10/1h\n"
         "[limit at-eom]\nkey = client_address\nrate = 10/1h\n"
         "[limit exempted]\nkey = recipient_domain\nstage = rcpt\nrate = 1/1h\n"
-        "exempt = 192.0.2.0/24\n");
+        "exempt = 192.0.2.0/24\n"
+        "[limit vip]\nkey = sender_domain, client_net\nstage = rcpt\nrate = 1/1h\n"
+        "exempt_keys = Example.NET|192.0.2.0/24\n");
     char key[LIMIT_KEY_MAX];
 
     (void) state;
     parse_request(RCPT_REQUEST);
-    assert_int_equal(limits_count(ls), 5);
+    assert_int_equal(limits_count(ls), 6);
+    assert_false(limit_key(limits_get(ls, 5), &req, key, sizeof(key)));   /* exempt key */
     assert_true(limit_key(limits_get(ls, 0), &req, key, sizeof(key)));
     assert_string_equal(key, "by-sender|alice@example.net");
     assert_true(limit_key(limits_get(ls, 1), &req, key, sizeof(key)));
