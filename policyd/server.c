@@ -16,8 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/listener.h>
 
 #include "log.h"
@@ -37,17 +35,29 @@ struct server {
     request_t req;              /* one at a time: the loop is single-threaded */
 };
 
+/* Plain events and read(2)/write(2) rather than bufferevents: a request
+ * then costs one read and one write, the floor for this protocol. */
 typedef struct conn {
     struct conn *next, *prev;
     server_t *s;
-    struct bufferevent *bev;
+    evutil_socket_t fd;         /* -1 once closed */
+    struct event *rev, *wev;
     char peer[64];
+    char *in;                   /* unparsed input, grows up to the bound */
+    size_t inlen, incap;
+    char *out;                  /* replies the socket did not take yet */
+    size_t outlen, outcap;
     unsigned refs;
     bool busy;                  /* a request is being decided */
-    bool closing;               /* reply written: close when flushed */
+    bool in_process;            /* process() is on the stack */
+    bool closing;               /* close once the output is written */
 } conn_t;
 
+#define IN_FIRST 2048
+#define IN_MAX (REQUEST_MAX_BYTES + 1)
+
 static void process(conn_t *c);
+static void flush(conn_t *c);
 
 static int64_t now_us(void)
 {
@@ -61,8 +71,6 @@ static void conn_unref(conn_t *c)
 {
     if (--c->refs > 0)
         return;
-    if (c->bev != NULL)
-        bufferevent_free(c->bev);
     if (c->prev != NULL)
         c->prev->next = c->next;
     else
@@ -70,60 +78,121 @@ static void conn_unref(conn_t *c)
     if (c->next != NULL)
         c->next->prev = c->prev;
     c->s->nconns--;
+    free(c->in);
+    free(c->out);
     free(c);
 }
 
-/* The client is gone or must go: drop the socket now, the memory when
- * no decision is pending any more. */
+/* Drop the socket now, the memory when no decision is pending. */
 static void conn_close(conn_t *c)
 {
-    if (c->bev != NULL) {
-        bufferevent_free(c->bev);
-        c->bev = NULL;
-    }
+    if (c->fd < 0)
+        return;
+    event_free(c->rev);
+    if (c->wev != NULL)
+        event_free(c->wev);
+    evutil_closesocket(c->fd);
+    c->fd = -1;
     conn_unref(c);
+}
+
+static int out_append(conn_t *c, const char *text, size_t n)
+{
+    if (c->outlen + n > c->outcap) {
+        size_t cap = c->outcap ? c->outcap * 2 : 512;
+        while (cap < c->outlen + n)
+            cap *= 2;
+        char *o = realloc(c->out, cap);
+        if (o == NULL)
+            return -1;
+        c->out = o;
+        c->outcap = cap;
+    }
+    memcpy(c->out + c->outlen, text, n);
+    c->outlen += n;
+    return 0;
+}
+
+static void on_writable(evutil_socket_t fd, short what, void *arg)
+{
+    (void) fd;
+    (void) what;
+    flush(arg);
+}
+
+/* Writes what is pending; waits for the socket when it is full. */
+static void flush(conn_t *c)
+{
+    while (c->fd >= 0 && c->outlen > 0) {
+        ssize_t n = write(c->fd, c->out, c->outlen);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (c->wev == NULL)
+                c->wev = event_new(c->s->base, c->fd, EV_WRITE | EV_PERSIST, on_writable, c);
+            if (c->wev != NULL)
+                event_add(c->wev, NULL);
+            return;
+        }
+        if (n <= 0) {
+            conn_close(c);
+            return;
+        }
+        memmove(c->out, c->out + n, c->outlen - (size_t) n);
+        c->outlen -= (size_t) n;
+    }
+    if (c->wev != NULL)
+        event_del(c->wev);
+    if (c->fd >= 0 && c->closing && c->outlen == 0)
+        conn_close(c);
 }
 
 static void on_reply(void *arg, const char *reply)
 {
     conn_t *c = arg;
+    size_t n = strlen(reply);
 
     c->busy = false;
-    if (c->bev != NULL) {
-        evbuffer_add_printf(bufferevent_get_output(c->bev), "%s\n\n", reply);
-        process(c);
+    if (c->fd >= 0) {
+        if (out_append(c, reply, n) < 0 || out_append(c, "\n\n", 2) < 0)
+            c->closing = true;
+        /* Decided at once (memory back end): process() goes on with the
+         * batch and writes; decided later (Redis): go on from here. */
+        if (!c->in_process)
+            process(c);
     }
     conn_unref(c);
 }
 
 static void refuse(conn_t *c, const char *why)
 {
+    static const char reply[] = "action=DEFER_IF_PERMIT 4.3.0 Malformed policy request\n\n";
+
     log_warn("policyd: client %s: %s; closing the connection", c->peer, why);
-    evbuffer_add_printf(bufferevent_get_output(c->bev),
-                        "action=DEFER_IF_PERMIT 4.3.0 Malformed policy request\n\n");
+    out_append(c, reply, sizeof(reply) - 1);
     c->closing = true;
-    bufferevent_disable(c->bev, EV_READ);
+    c->inlen = 0;
 }
 
+/* Decides every complete request in the input, then writes the replies
+ * in one go. */
 static void process(conn_t *c)
 {
-    struct evbuffer *in = bufferevent_get_input(c->bev);
     char err[256];
+    size_t pos = 0, used;
 
-    while (!c->busy && !c->closing) {
-        size_t len = evbuffer_get_length(in), used = 0;
-        size_t n = len > REQUEST_MAX_BYTES ? REQUEST_MAX_BYTES : len;
-        if (len == 0)
-            return;
-        const char *data = (const char *) evbuffer_pullup(in, (ssize_t) n);
-        switch (request_parse(data, n, &c->s->req, &used, err, sizeof(err))) {
+    c->refs++;                  /* on_reply may run inside; keep c */
+    c->in_process = true;
+    while (!c->busy && !c->closing && pos < c->inlen) {
+        switch (request_parse(c->in + pos, c->inlen - pos, &c->s->req, &used, err,
+                              sizeof(err))) {
         case REQUEST_PARTIAL:
-            return;
+            goto done;
         case REQUEST_BAD:
             refuse(c, err);
-            return;
+            goto done;
         case REQUEST_OK:
-            evbuffer_drain(in, used);
+            pos += used;
             c->busy = true;
             c->refs++;
             if (policy_decide(c->s->policy, &c->s->req, now_us(), on_reply, c) < 0) {
@@ -134,34 +203,68 @@ static void process(conn_t *c)
             break;
         }
     }
+done:
+    c->in_process = false;
+    if (pos > 0 && c->inlen > 0) {
+        memmove(c->in, c->in + pos, c->inlen - pos);
+        c->inlen -= pos;
+    }
+    flush(c);
+    conn_unref(c);
 }
 
-static void on_read(struct bufferevent *bev, void *arg)
+static int grow_input(conn_t *c)
 {
-    (void) bev;
-    process(arg);
+    size_t cap = c->incap ? c->incap * 2 : IN_FIRST;
+    char *in;
+
+    if (c->incap >= IN_MAX)
+        return -1;
+    if (cap > IN_MAX)
+        cap = IN_MAX;
+    if ((in = realloc(c->in, cap)) == NULL)
+        return -1;
+    c->in = in;
+    c->incap = cap;
+    return 0;
 }
 
-static void on_write(struct bufferevent *bev, void *arg)
+static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
     conn_t *c = arg;
+    ssize_t n;
 
-    (void) bev;
-    if (c->closing && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-        conn_close(c);
-}
-
-static void on_event(struct bufferevent *bev, short what, void *arg)
-{
-    conn_t *c = arg;
-
-    (void) bev;
-    if (what & BEV_EVENT_TIMEOUT)
+    if (what & EV_TIMEOUT) {
         log_debug("policyd: client %s idle, closing", c->peer);
-    else if ((what & BEV_EVENT_ERROR) && errno != ECONNRESET)
-        log_debug("policyd: client %s: %s", c->peer, strerror(errno));
-    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
         conn_close(c);
+        return;
+    }
+    if (c->busy || c->closing)
+        return;                 /* one request at a time; the rest waits */
+    if (c->inlen == c->incap && grow_input(c) < 0) {
+        refuse(c, "request longer than 16384 bytes");
+        flush(c);               /* may free c */
+        return;
+    }
+    n = read(fd, c->in + c->inlen, c->incap - c->inlen);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    if (n <= 0) {
+        if (n < 0 && errno != ECONNRESET)
+            log_debug("policyd: client %s: %s", c->peer, strerror(errno));
+        conn_close(c);
+        return;
+    }
+    c->inlen += (size_t) n;
+    c->refs++;                  /* process() may close the connection */
+    process(c);
+    /* An idle connection gives its big buffer back. */
+    if (c->fd >= 0 && c->inlen == 0 && c->incap > IN_FIRST) {
+        free(c->in);
+        c->in = NULL;
+        c->incap = 0;
+    }
+    conn_unref(c);
 }
 
 static void peer_name(const struct sockaddr *sa, char *buf, size_t len)
@@ -192,11 +295,15 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     }
     if (sa->sa_family != AF_UNIX)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    evutil_make_socket_nonblocking(fd);
     c->s = s;
+    c->fd = fd;
     c->refs = 1;
     peer_name(sa, c->peer, sizeof(c->peer));
-    c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (c->bev == NULL) {
+    c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_readable, c);
+    if (c->rev == NULL || event_add(c->rev, &idle) < 0) {
+        if (c->rev != NULL)
+            event_free(c->rev);
         evutil_closesocket(fd);
         free(c);
         return;
@@ -206,11 +313,6 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     if (s->conns != NULL)
         s->conns->prev = c;
     s->conns = c;
-    /* Never buffer more than one request's worth. */
-    bufferevent_setwatermark(c->bev, EV_READ, 0, REQUEST_MAX_BYTES + 1);
-    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-    bufferevent_set_timeouts(c->bev, &idle, NULL);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
 /* ---- the listening socket ---- */
@@ -289,8 +391,8 @@ void server_shutdown(server_t *s)
 {
     for (conn_t *c = s->conns; c != NULL; c = c->next) {
         c->closing = true;
-        if (c->bev != NULL)
-            bufferevent_disable(c->bev, EV_READ);
+        if (c->fd >= 0)
+            event_del(c->rev);
     }
 }
 
