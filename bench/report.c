@@ -48,6 +48,19 @@ void report_tally_merge(report_tally_t *dst, const report_tally_t *src)
     stats_merge(dst->setup, src->setup);
 }
 
+void report_tally_error(report_tally_t *t, report_err_t kind)
+{
+    uint64_t *counter[] = {&t->err_connect, &t->err_proto, &t->err_timeout,
+                           &t->err_io};
+    if ((unsigned)kind < sizeof counter / sizeof counter[0])
+        (*counter[kind])++;
+}
+
+uint64_t report_error_count(const report_tally_t *t)
+{
+    return t->err_connect + t->err_proto + t->err_timeout + t->err_io;
+}
+
 static const char final_cmds[] = {SMFIR_ACCEPT, SMFIR_CONTINUE, SMFIR_REJECT,
     SMFIR_TEMPFAIL, SMFIR_DISCARD, SMFIR_SKIP, SMFIR_CONN_FAIL,
     SMFIR_SHUTDOWN};
@@ -82,6 +95,19 @@ static json_t *counts_json(const report_tally_t *t, const uint64_t *v,
     return o;
 }
 
+/* SMTP flavour: {"250": n, "451": n, ...} for the codes seen. */
+static json_t *smtp_codes_json(const report_tally_t *t)
+{
+    json_t *o = json_object();
+    for (int c = 200; c < REPORT_MAX_CODE; c++)
+        if (t->codes[c]) {
+            char k[8];
+            snprintf(k, sizeof k, "%d", c);
+            json_object_set_new(o, k, json_integer((json_int_t)t->codes[c]));
+        }
+    return o;
+}
+
 int report_json(const char *path, const report_tally_t *t,
                 const report_run_t *run, char *err, size_t errlen)
 {
@@ -96,8 +122,10 @@ int report_json(const char *path, const report_tally_t *t,
         "msgs_per_s", run->elapsed > 0 ? msgs / run->elapsed : 0.0,
         "latency", latency_json(t->lat),
         "conn_setup", latency_json(t->setup),
-        "finals", counts_json(t, t->finals, final_cmds, sizeof final_cmds, 1),
-        "modifications", counts_json(t, t->mods, mod_cmds, sizeof mod_cmds, 0),
+        "finals", run->smtp ? smtp_codes_json(t)
+                  : counts_json(t, t->finals, final_cmds, sizeof final_cmds, 1),
+        "modifications", run->smtp ? json_object()
+                  : counts_json(t, t->mods, mod_cmds, sizeof mod_cmds, 0),
         "errors", "connect", (json_int_t)t->err_connect,
         "protocol", (json_int_t)t->err_proto,
         "timeout", (json_int_t)t->err_timeout, "io", (json_int_t)t->err_io,
@@ -110,6 +138,8 @@ int report_json(const char *path, const report_tally_t *t,
         snprintf(err, errlen, "cannot build the JSON report");
         return -1;
     }
+    json_object_set_new(root, "mode", json_string(run->smtp ? "smtp"
+                                                            : "milter"));
     if (run->have_milter)
         json_object_set_new(root, "milter", json_pack("{s:i, s:f, s:f, s:I}",
             "pid", (int)run->pid, "cpu_s", run->milter_cpu,
@@ -154,12 +184,25 @@ static void print_counts(FILE *f, const char *label, const uint64_t *v,
     fprintf(f, "%s\n", any ? "" : " none");
 }
 
+static void print_smtp_codes(FILE *f, const report_tally_t *t)
+{
+    fprintf(f, "%-18s", "final replies");
+    int any = 0;
+    for (int c = 200; c < REPORT_MAX_CODE; c++)
+        if (t->codes[c]) {
+            fprintf(f, " %d %llu", c, (unsigned long long)t->codes[c]);
+            any = 1;
+        }
+    fprintf(f, "%s\n", any ? "" : " none");
+}
+
 void report_print(FILE *f, const report_tally_t *t, const report_run_t *run)
 {
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     double msgs = (double)t->msgs_done;
-    fprintf(f, "milter-load %s  concurrency %u  msgs/conn %u  %zu-byte messages"
-           "  quickack %s  nodelay %s\n", run->sockspec, run->concurrency,
+    fprintf(f, "%s %s  concurrency %u  msgs/conn %u  %zu-byte messages"
+           "  quickack %s  nodelay %s\n", run->smtp ? "smtp-load" : "milter-load",
+           run->sockspec, run->concurrency,
            run->per_conn, run->avg_bytes, run->quickack ? "on" : "off",
            run->nodelay ? "on" : "off");
     fprintf(f, "%-18s %llu in %.3f s over %llu connections\n", "messages",
@@ -167,11 +210,18 @@ void report_print(FILE *f, const report_tally_t *t, const report_run_t *run)
            (unsigned long long)t->conns);
     fprintf(f, "%-18s %.1f msgs/s\n", "throughput",
            run->elapsed > 0 ? msgs / run->elapsed : 0.0);
-    print_latency(f, "latency MAIL..EOM", t->lat);
-    print_latency(f, "connection setup", t->setup);
-    print_counts(f, "final replies", t->finals, final_cmds, sizeof final_cmds,
-                 t->codes);
-    print_counts(f, "modifications", t->mods, mod_cmds, sizeof mod_cmds, NULL);
+    print_latency(f, run->smtp ? "latency MAIL..250" : "latency MAIL..EOM",
+                  t->lat);
+    print_latency(f, run->smtp ? "session setup" : "connection setup",
+                  t->setup);
+    if (run->smtp) {
+        print_smtp_codes(f, t);
+    } else {
+        print_counts(f, "final replies", t->finals, final_cmds,
+                     sizeof final_cmds, t->codes);
+        print_counts(f, "modifications", t->mods, mod_cmds, sizeof mod_cmds,
+                     NULL);
+    }
     fprintf(f, "%-18s connect %llu  protocol %llu  timeout %llu  io %llu"
            "  (rcpt rejects %llu)\n", "errors",
            (unsigned long long)t->err_connect,

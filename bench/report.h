@@ -15,7 +15,12 @@
  * DESCRIPTION
  *	A tally is plain counters indexed by the reply command byte plus
  *	two latency histograms; each thread owns one, so counting takes no
- *	lock. report_run_t carries what the main thread measured (wall
+ *	lock.
+ *
+ *	The same tally serves smtp-load (report_run_t.smtp set): codes[]
+ *	then counts the SMTP code that ended each message (250, 451, 550),
+ *	finals[] and mods[] stay empty, latency runs from MAIL FROM to that
+ *	reply and setup from connect to the EHLO reply. report_run_t carries what the main thread measured (wall
  *	time, CPU of the generator and of the milter) and echoes the
  *	options, so the report is self-describing.
  *
@@ -37,7 +42,8 @@
 typedef struct {
     uint64_t finals[256];       /* final reply per message, by command */
     uint64_t mods[256];         /* modifications, by command */
-    uint64_t codes[REPORT_MAX_CODE];    /* replycode:CODE, 400..599 */
+    uint64_t codes[REPORT_MAX_CODE];    /* replycode:CODE, 400..599;
+                                           SMTP: final code, 200..599 */
     uint64_t msgs_done;
     uint64_t conns;
     uint64_t err_connect, err_proto, err_timeout, err_io;
@@ -51,6 +57,7 @@ typedef struct {
     unsigned concurrency;
     unsigned per_conn;
     int quickack, nodelay, show_mods;
+    int smtp;                   /* smtp-load's flavour, see DESCRIPTION */
     size_t avg_bytes;           /* mean message size */
     double elapsed;             /* wall seconds */
     double gen_cpu;             /* generator CPU seconds */
@@ -61,9 +68,20 @@ typedef struct {
     const char *first_mods;     /* lines, or NULL when none were recorded */
 } report_run_t;
 
+/* The error counters of a tally, for report_tally_error(). */
+typedef enum {
+    REPORT_ERR_CONNECT, REPORT_ERR_PROTO, REPORT_ERR_TIMEOUT, REPORT_ERR_IO
+} report_err_t;
+
 int report_tally_init(report_tally_t *t);
 void report_tally_free(report_tally_t *t);      /* frees the histograms */
 void report_tally_merge(report_tally_t *dst, const report_tally_t *src);
+
+/* Counts one error of that kind; an unknown kind is ignored. */
+void report_tally_error(report_tally_t *t, report_err_t kind);
+
+/* All errors of the tally (connect, protocol, timeout, I/O). */
+uint64_t report_error_count(const report_tally_t *t);
 
 void report_print(FILE *f, const report_tally_t *t, const report_run_t *run);
 

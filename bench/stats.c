@@ -3,6 +3,7 @@
  * power of two up to 2^63, so any uint64 microsecond value fits.
  */
 #include <stdlib.h>
+#include <time.h>
 
 #include "stats.h"
 
@@ -113,4 +114,11 @@ uint64_t stats_percentile(const stats_t *h, double p)
         }
     }
     return h->max;
+}
+
+uint64_t stats_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }

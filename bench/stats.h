@@ -10,6 +10,7 @@
  *	stats_add(h, elapsed_us);            (per thread, no lock)
  *	stats_merge(total, h);               (after the threads joined)
  *	stats_percentile(total, 99.0);
+ *	t0 = stats_now_us();  ...;  stats_add(h, stats_now_us() - t0);
  *	stats_free(h);
  *
  * DESCRIPTION
@@ -42,6 +43,9 @@ uint64_t stats_count(const stats_t *h);
 uint64_t stats_max(const stats_t *h);       /* 0 when empty */
 uint64_t stats_min(const stats_t *h);       /* 0 when empty */
 double stats_mean(const stats_t *h);        /* 0 when empty */
+
+/* CLOCK_MONOTONIC now, in microseconds: the unit of stats_add(). */
+uint64_t stats_now_us(void);
 
 /* The value below which p percent (0..100) of the samples fall, as the
  * upper edge of its bucket capped at the exact max; 0 when empty. */
