@@ -37,6 +37,10 @@ typedef struct backend_ops {
     /* 0 and *TAT (0 for an unknown key), or -1. Memory only answers
      * synchronously; Redis returns -1. */
     int (*peek)(backend_t *b, const char *key, int64_t *tat);
+    /* Calls FN for every live key starting with PREFIX; 0, or -1 when the
+     * back end cannot list keys. */
+    int (*scan)(backend_t *b, const char *prefix,
+                void (*fn)(void *arg, const char *key, int64_t tat), void *arg);
     /* Periodic upkeep: expiry, snapshots. */
     void (*tick)(backend_t *b, int64_t now_us);
     void (*free)(backend_t *b);

@@ -149,6 +149,20 @@ static int mem_peek(backend_t *b, const char *key, int64_t *tat)
     return 0;
 }
 
+static int mem_scan(backend_t *b, const char *prefix,
+                    void (*fn)(void *arg, const char *key, int64_t tat), void *arg)
+{
+    membackend_t *m = (membackend_t *) b;
+    size_t n = strlen(prefix);
+
+    for (size_t i = 0; i < m->cap; i++) {
+        slot_t *s = &m->slots[i];
+        if (s->key != NULL && s->key != TOMBSTONE && strncmp(s->key, prefix, n) == 0)
+            fn(arg, s->key, s->tat);
+    }
+    return 0;
+}
+
 static int save(membackend_t *m, int64_t now_us)
 {
     char tmp[4200];
@@ -230,7 +244,7 @@ static void mem_free(backend_t *b)
 }
 
 static const backend_ops_t memory_ops = {
-    "memory", mem_apply, mem_peek, mem_tick, mem_free
+    "memory", mem_apply, mem_peek, mem_scan, mem_tick, mem_free
 };
 
 backend_t *backend_memory_new(size_t max_keys, const char *snapshot, int64_t now_us,

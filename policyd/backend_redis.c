@@ -185,6 +185,16 @@ static int redis_peek(backend_t *b, const char *key, int64_t *tat)
     return -1;                  /* asynchronous only */
 }
 
+static int redis_scan(backend_t *b, const char *prefix,
+                      void (*fn)(void *arg, const char *key, int64_t tat), void *arg)
+{
+    (void) b;
+    (void) prefix;
+    (void) fn;
+    (void) arg;
+    return -1;                  /* asynchronous only */
+}
+
 static void redis_tick(backend_t *b, int64_t now_us)
 {
     (void) b;
@@ -269,7 +279,7 @@ static void redis_free(backend_t *b)
 }
 
 static const backend_ops_t redis_ops = {
-    "redis", redis_apply, redis_peek, redis_tick, redis_free
+    "redis", redis_apply, redis_peek, redis_scan, redis_tick, redis_free
 };
 
 static int parse_target(rbackend_t *r, const char *target, char *err, size_t errlen)

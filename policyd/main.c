@@ -28,6 +28,7 @@
 #include "policy.h"
 #include "policyd_conf.h"
 #include "server.h"
+#include "status.h"
 
 #define DEFAULT_CONF "/etc/postern/postern.conf"
 
@@ -40,6 +41,7 @@ typedef struct daemon {
     backend_t *backend;
     audit_t *audit;
     server_t *server;
+    status_t *status;
 } daemon_t;
 
 static int64_t wall_us(void)
@@ -86,6 +88,14 @@ static void raise_fd_limit(void)
     }
 }
 
+static void show_status(daemon_t *d)
+{
+    status_view_t v = { d->limits, d->backend, d->policy, d->server };
+
+    if (d->status != NULL)
+        status_set_view(d->status, &v);
+}
+
 static int start(daemon_t *d, bool foreground, char *err, size_t errlen)
 {
     server_opts_t so = {
@@ -110,6 +120,10 @@ static int start(daemon_t *d, bool foreground, char *err, size_t errlen)
     if ((d->base = event_base_new()) == NULL
         || (d->server = server_new(d->base, &so, err, errlen)) == NULL)
         return EX_UNAVAILABLE;
+    /* Status is for the admin: without it the daemon still does its job. */
+    const char *status = config_str(d->cfg, "policyd", "status_socket");
+    if (*status != '\0' && (d->status = status_new(d->base, status, err, errlen)) == NULL)
+        log_warn("postern-policyd: no status socket: %s", err);
     if (pidfile && *pidfile && runtime_pidfile_write(pidfile, (long) getpid(), err, errlen) < 0)
         return EX_CANTCREAT;
     if (runtime_drop_user(user, err, errlen) < 0)
@@ -120,6 +134,7 @@ static int start(daemon_t *d, bool foreground, char *err, size_t errlen)
     if ((d->policy = make_policy(d, d->cfg, d->limits)) == NULL)
         return EX_OSERR;
     server_set_policy(d->server, d->policy);
+    show_status(d);
     log_info("postern-policyd: listening on %s, %zu limit%s, %s back end", so.listen,
              limits_count(d->limits), limits_count(d->limits) == 1 ? "" : "s",
              d->backend->ops->name);
@@ -171,6 +186,7 @@ static void reload(daemon_t *d)
     d->policy = p;
     d->limits = ls;
     d->cfg = cfg;
+    show_status(d);
     log_info("postern-policyd: configuration reloaded, %zu limits", limits_count(ls));
 }
 
@@ -221,6 +237,7 @@ static void cleanup(daemon_t *d)
 {
     const char *pidfile = d->cfg ? config_str(d->cfg, "policyd", "pidfile") : NULL;
 
+    status_free(d->status);
     if (d->server != NULL)
         server_shutdown(d->server);
     if (d->backend != NULL)

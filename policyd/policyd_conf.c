@@ -20,6 +20,8 @@ static const conf_key_t policyd_keys[] = {
       "User to run as; empty means the user of [global]." },
     { "pidfile", CONF_PATH, "", NULL, 0, 0,
       "File to write the daemon's process id to; empty means none." },
+    { "status_socket", CONF_STRING, "unix:/run/postern/policyd.status", NULL, 0, 0,
+      "Where \"postern policyd status\" asks for counters (unix:PATH); empty turns it off." },
     { "backend", CONF_ENUM, "memory", "memory|redis", 0, 0,
       "Where limit state lives: memory (one MTA) or redis (shared by several MTAs)." },
     { "state_file", CONF_PATH, "/var/lib/postern/policyd.state", NULL, 0, 0,
