@@ -346,7 +346,8 @@ static void show_pair(const pconn_t *c, const ppolicy_reply_t *rep)
     pthread_mutex_unlock(&show_lock);
 }
 
-/* One request and its reply; 0 when answered, else an E_* code. */
+/* One request and its reply: 0 when answered, 1 when no connection
+ * could be opened, else the E_* code of the failure. */
 static int one_request(pconn_t *c, worker_t *w, uint64_t n)
 {
     ppolicy_reply_t rep;

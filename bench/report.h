@@ -31,7 +31,8 @@
  *
  * RETURNS
  *	report_tally_init: 0, or -1 when memory runs out (nothing to free).
- *	report_json: 0, or -1 with err filled (cannot build or write).
+ *	report_json, report_policy_json: 0, or -1 with err filled (cannot
+ *	build or write).
  */
 #ifndef POSTERN_REPORT_H
 #define POSTERN_REPORT_H
@@ -74,7 +75,8 @@ typedef struct {
     size_t avg_bytes;           /* mean message size */
     double elapsed;             /* wall seconds */
     double gen_cpu;             /* generator CPU seconds */
-    int have_milter;            /* the milter fields below are valid */
+    int have_milter;            /* the milter (policy-load: server) fields
+                                 * below are valid */
     long pid;
     double milter_cpu;
     long milter_hwm_kb;
