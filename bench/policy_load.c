@@ -346,26 +346,43 @@ static void show_pair(const pconn_t *c, const ppolicy_reply_t *rep)
     pthread_mutex_unlock(&show_lock);
 }
 
+/* Sends the request in c->req and reads its reply, all within -T. */
+static int exchange(pconn_t *c, ppolicy_reply_t *rep)
+{
+    uint64_t deadline = mono_us() + opt.timeout_ms * 1000ull;
+    int r = send_request(c, deadline);
+    return r < 0 ? r : read_reply(c, deadline, rep);
+}
+
+/* Opens a connection when there is none, and builds request n for it. */
+static int prepare(pconn_t *c, worker_t *w, uint64_t n)
+{
+    if (c->fd < 0 && pconn_open(c, w) < 0)
+        return 1;
+    return build_request(c, n, w) < 0 ? E_IO : 0;
+}
+
 /* One request and its reply: 0 when answered, 1 when no connection
  * could be opened, else the E_* code of the failure. */
 static int one_request(pconn_t *c, worker_t *w, uint64_t n)
 {
     ppolicy_reply_t rep;
     char word[PPOLICY_WORD_MAX];
-    if (c->fd >= 0) {
-        int r = pconn_check_idle(c);
-        if (r < 0)
-            return r;
-    }
-    if (c->fd < 0 && pconn_open(c, w) < 0)
-        return 1;
-    if (build_request(c, n, w) < 0)
-        return E_IO;
+    int r = c->fd >= 0 ? pconn_check_idle(c) : 0;
+    if (r != 0 || (r = prepare(c, w, n)) != 0)
+        return r;
+    int reused = c->sent > 0;
     uint64_t t0 = mono_us();
-    uint64_t deadline = t0 + opt.timeout_ms * 1000ull;
-    int r = send_request(c, deadline);
-    if (r == 0)
-        r = read_reply(c, deadline, &rep);
+    r = exchange(c, &rep);
+    if (r == E_IO && reused && c->inlen == 0) {
+        /* The server closed the kept-open connection as we reused it:
+         * like Postfix, try once more on a new one. */
+        pconn_close(c);
+        if ((r = prepare(c, w, n)) != 0)
+            return r;
+        t0 = mono_us();
+        r = exchange(c, &rep);
+    }
     if (r < 0)
         return r;
     stats_add(w->t.lat, mono_us() - t0);

@@ -84,17 +84,25 @@ def test_requests_per_connection_reconnects_and_eom_stage_is_sent(
     assert "recipient_count=1\n" in out
 
 
-class BrokenServer:
+class FakeServer:
     """A loopback policy server that answers every request with REPLY
-    (None: never answers), in a thread; stop() closes everything."""
+    (None: never answers), and closes the connection after each reply
+    with close=True, in a thread; stop() closes everything. With path it
+    listens on that UNIX socket."""
 
-    def __init__(self, reply):
+    def __init__(self, reply, close=False, path=None):
         self.reply = reply
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
+        self.close = close
+        if path:
+            self.sock = socket.socket(socket.AF_UNIX)
+            self.sock.bind(path)
+            self.spec = "unix:" + path
+        else:
+            self.sock = socket.socket()
+            self.sock.bind(("127.0.0.1", 0))
+            self.spec = "inet:%d@127.0.0.1" % self.sock.getsockname()[1]
         self.sock.listen(64)
         self.sock.settimeout(0.2)
-        self.spec = "inet:%d@127.0.0.1" % self.sock.getsockname()[1]
         self.done = threading.Event()
         self.conns = []
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -132,6 +140,9 @@ class BrokenServer:
                         c.sendall(self.reply)
                     except OSError:
                         return
+                if self.close:
+                    c.close()
+                    return
 
     def stop(self):
         self.done.set()
@@ -150,13 +161,33 @@ class BrokenServer:
 ])
 def test_broken_server_counts_errors_and_does_not_hang(workdir, start, reply,
                                                        kind):
-    server = start(BrokenServer(reply))
+    server = start(FakeServer(reply))
     rc, r, _ = run_load(workdir, server.spec, "-n", "12", "-c", "3",
                         "-T", "300", timeout=30)
     assert rc == 2
     assert r["requests"] == 0
     assert r["errors"][kind] == 12
     assert r["connections"] == 12      # re-opened after every error
+
+
+def test_unix_socket_server_is_driven(workdir, start):
+    server = start(FakeServer(b"action=OK\n\n",
+                              path=os.path.join(workdir, "policy.sock")))
+    rc, r, _ = run_load(workdir, server.spec, "-n", "50", "-c", "2",
+                        timeout=30)
+    assert rc == 0
+    assert r["actions"] == {"OK": 50}
+    assert r["connections"] == 2 and r["tcp_nodelay"] == "off"
+
+
+def test_server_closing_idle_connections_costs_reconnects_not_errors(
+        workdir, start):
+    server = start(FakeServer(b"action=DUNNO\n\n", close=True))
+    rc, r, _ = run_load(workdir, server.spec, "-n", "30", "-c", "2",
+                        timeout=30)
+    assert rc == 0
+    assert r["actions"] == {"DUNNO": 30}
+    assert r["connections"] == 30
 
 
 def test_no_server_counts_connect_errors(workdir):
