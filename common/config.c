@@ -29,16 +29,25 @@ typedef struct value {
 
 typedef struct sect {
     const conf_section_t *schema;
+    char *fullname;             /* "limit per-user" for named sections */
     bool in_file;
     value_t *values;
     size_t nvalues;
 } sect_t;
 
+typedef struct instances {
+    const conf_section_t *schema;   /* a named section */
+    const char **names;             /* instance names, in file order */
+    size_t n;
+} instances_t;
+
 struct config {
     atomic_int refs;
     char *path;
     sect_t *sects;
-    size_t nsects;
+    size_t nsects, cap;
+    instances_t *named;             /* one per named schema */
+    size_t nnamed;
 };
 
 typedef struct parse {
@@ -72,7 +81,11 @@ static void config_free(config_t *cfg)
         for (size_t i = 0; i < cfg->sects[s].nvalues; i++)
             value_clear(&cfg->sects[s].values[i]);
         free(cfg->sects[s].values);
+        free(cfg->sects[s].fullname);
     }
+    for (size_t i = 0; i < cfg->nnamed; i++)
+        free(cfg->named[i].names);
+    free(cfg->named);
     free(cfg->sects);
     free(cfg->path);
     free(cfg);
@@ -103,6 +116,8 @@ static int sect_init(sect_t *s, const conf_section_t *schema)
     return 0;
 }
 
+/* Named sections ("[limit NAME]") get a sect_t per instance in the
+ * file; plain ones exist from the start. */
 static config_t *config_alloc(const char *name, const conf_section_t *const *sections)
 {
     config_t *cfg = calloc(1, sizeof(*cfg));
@@ -114,14 +129,17 @@ static config_t *config_alloc(const char *name, const conf_section_t *const *sec
         n++;
     atomic_init(&cfg->refs, 1);
     cfg->path = strdup(name);
-    cfg->sects = calloc(n ? n : 1, sizeof(sect_t));
-    cfg->nsects = n;
-    if (cfg->path == NULL || cfg->sects == NULL) {
+    cfg->cap = n + 4;
+    cfg->sects = calloc(cfg->cap, sizeof(sect_t));
+    cfg->named = calloc(n ? n : 1, sizeof(instances_t));
+    if (cfg->path == NULL || cfg->sects == NULL || cfg->named == NULL) {
         config_free(cfg);
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {
-        if (sect_init(&cfg->sects[i], sections[i]) < 0) {
+        if (sections[i]->named) {
+            cfg->named[cfg->nnamed++].schema = sections[i];
+        } else if (sect_init(&cfg->sects[cfg->nsects++], sections[i]) < 0) {
             config_free(cfg);
             return NULL;
         }
@@ -131,11 +149,25 @@ static config_t *config_alloc(const char *name, const conf_section_t *const *sec
 
 /* ---- lookup ---- */
 
+static const char *sect_name(const sect_t *s)
+{
+    return s->fullname ? s->fullname : s->schema->name;
+}
+
 static sect_t *find_sect(const config_t *cfg, const char *name)
 {
     for (size_t i = 0; i < cfg->nsects; i++)
-        if (strcmp(cfg->sects[i].schema->name, name) == 0)
+        if (strcmp(sect_name(&cfg->sects[i]), name) == 0)
             return &cfg->sects[i];
+    return NULL;
+}
+
+static instances_t *find_named(const config_t *cfg, const char *name, size_t len)
+{
+    for (size_t i = 0; i < cfg->nnamed; i++)
+        if (strlen(cfg->named[i].schema->name) == len
+            && strncmp(cfg->named[i].schema->name, name, len) == 0)
+            return &cfg->named[i];
     return NULL;
 }
 
@@ -192,26 +224,90 @@ static int value_set(value_t *v, const char *text, char *why, size_t whylen)
     return 0;
 }
 
-static int apply_defaults(config_t *cfg, char *err, size_t errlen)
+static int sect_defaults(sect_t *s, char *err, size_t errlen)
 {
     char why[256];
 
-    for (size_t s = 0; s < cfg->nsects; s++) {
-        for (size_t i = 0; i < cfg->sects[s].nvalues; i++) {
-            value_t *v = &cfg->sects[s].values[i];
-            if (v->key->def == NULL)
-                continue;
-            if (value_set(v, v->key->def, why, sizeof(why)) < 0) {
-                snprintf(err, errlen, "built-in default of [%s] %s: %s",
-                         cfg->sects[s].schema->name, v->key->name, why);
-                return -1;
-            }
+    for (size_t i = 0; i < s->nvalues; i++) {
+        value_t *v = &s->values[i];
+        if (v->key->def == NULL)
+            continue;
+        if (value_set(v, v->key->def, why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "built-in default of [%s] %s: %s",
+                     s->schema->name, v->key->name, why);
+            return -1;
         }
     }
     return 0;
 }
 
+static int apply_defaults(config_t *cfg, char *err, size_t errlen)
+{
+    for (size_t s = 0; s < cfg->nsects; s++)
+        if (sect_defaults(&cfg->sects[s], err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
 /* ---- the reader: one line at a time, counting lines ---- */
+
+static bool is_instance_name(const char *s)
+{
+    if (*s == '\0')
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')
+              || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
+            return false;
+    return true;
+}
+
+/* "[limit per-user]": a new instance of the named section "limit". */
+static sect_t *add_instance(parse_t *p, const char *name)
+{
+    config_t *cfg = p->cfg;
+    const char *space = strchr(name, ' ');
+    instances_t *in = find_named(cfg, name, space ? (size_t) (space - name) : strlen(name));
+    char why[160];
+    sect_t *s;
+
+    if (in == NULL || space == NULL || !is_instance_name(space + 1)) {
+        if (in != NULL)
+            snprintf(why, sizeof(why), "section [%.40s] needs a name of letters, digits,"
+                     " '-', '_' or '.': [%s NAME]", name, in->schema->name);
+        else
+            snprintf(why, sizeof(why), "unknown section [%.64s]", name);
+        set_error(p, p->line, NULL, NULL, why);
+        return NULL;
+    }
+    if (cfg->nsects == cfg->cap) {
+        sect_t *v = realloc(cfg->sects, cfg->cap * 2 * sizeof(sect_t));
+        if (v == NULL)
+            goto nomem;
+        cfg->sects = v;
+        cfg->cap *= 2;
+    }
+    const char **names = realloc(in->names, (in->n + 1) * sizeof(char *));
+    if (names == NULL)
+        goto nomem;
+    in->names = names;
+    s = &cfg->sects[cfg->nsects];
+    memset(s, 0, sizeof(*s));
+    if (sect_init(s, in->schema) < 0 || (s->fullname = strdup(name)) == NULL) {
+        free(s->values);
+        goto nomem;
+    }
+    cfg->nsects++;
+    if (sect_defaults(s, p->err, p->errlen) < 0) {
+        set_error(p, p->line, NULL, NULL, "bad built-in default");
+        return NULL;
+    }
+    in->names[in->n++] = s->fullname + (space - name) + 1;
+    return s;
+nomem:
+    set_error(p, p->line, NULL, NULL, "out of memory");
+    return NULL;
+}
 
 /* A "[name]" line: check the section is known here, where we know the
  * line number even for a section that has no keys. */
@@ -237,13 +333,10 @@ static void see_section_line(parse_t *p, const char *line, size_t n)
     memcpy(name, line + 1, len);
     name[len] = '\0';
     sect_t *s = find_sect(p->cfg, name);
-    if (s == NULL) {
-        char why[128];
-        snprintf(why, sizeof(why), "unknown section [%.64s]", name);
-        set_error(p, p->line, NULL, NULL, why);
-        return;
-    }
-    s->in_file = true;
+    if (s == NULL)
+        s = add_instance(p, name);
+    if (s != NULL)
+        s->in_file = true;
 }
 
 static char *reader(char *str, int num, void *stream)
@@ -495,4 +588,13 @@ size_t config_list(const config_t *cfg, const char *section, const char *key,
 
     *items = v ? (const char *const *) v->items : NULL;
     return v ? v->nitems : 0;
+}
+
+size_t config_instances(const config_t *cfg, const char *section,
+                        const char *const **names)
+{
+    const instances_t *in = find_named(cfg, section, strlen(section));
+
+    *names = in ? in->names : NULL;
+    return in ? in->n : 0;
 }

@@ -21,6 +21,10 @@
  *	table drives parsing, "postern check" and the postern.conf(5) key
  *	reference, so they cannot drift.
  *
+ *	A section marked "named" may appear any number of times with an
+ *	instance name: "[limit per-user]", "[limit per-client]"; each
+ *	instance has the section's keys and defaults.
+ *
  *	Errors name the file, line and key, as
  *	"FILE:LINE: [section] key: why". Unknown sections, unknown keys,
  *	bad values, duplicate keys, keys outside a section, continuation
@@ -75,6 +79,8 @@ typedef struct conf_section {
     const char *name;                   /* "global", "dkim", ... */
     const char *doc;
     const conf_key_t *const *keysets;   /* NULL-terminated */
+    bool named;                         /* "[NAME INSTANCE]" sections, any
+                                           number of them: "[limit per-user]" */
 } conf_section_t;
 
 /* [global]: logging, audit log, authserv-id, DNS, internal hosts, user. */
@@ -123,6 +129,11 @@ unsigned config_mode(const config_t *cfg, const char *section, const char *key);
 /* CONF_LIST: sets *ITEMS to the items (owned by cfg), returns the count. */
 size_t config_list(const config_t *cfg, const char *section, const char *key,
                    const char *const **items);
+
+/* Instances of the named section SECTION ("limit"), in file order; the
+ * values are read with section "limit INSTANCE". Names owned by CFG. */
+size_t config_instances(const config_t *cfg, const char *section,
+                        const char *const **names);
 
 /* Writes the key reference of SECTIONS as scdoc text: the source of the
  * KEYS part of postern.conf(5) and of "postern check -k". */

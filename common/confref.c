@@ -34,7 +34,8 @@ void config_write_reference(FILE *out, const conf_section_t *const *sections)
 {
     for (size_t s = 0; sections[s] != NULL; s++) {
         const conf_section_t *sec = sections[s];
-        fprintf(out, "## [%s]\n\n%s\n\n", sec->name, sec->doc);
+        fprintf(out, sec->named ? "## [%s NAME]\n\n%s\n\n" : "## [%s]\n\n%s\n\n",
+                sec->name, sec->doc);
         for (const conf_key_t *const *ks = sec->keysets; *ks != NULL; ks++) {
             if (*ks == conf_milter_keys) {
                 fprintf(out, "The milter keys (see *MILTER KEYS*).\n\n");

@@ -58,5 +58,5 @@ const conf_key_t conf_milter_keys[] = {
 static const conf_key_t *const global_keysets[] = { conf_global_keys, NULL };
 
 const conf_section_t conf_global_section = {
-    "global", "Settings every component shares.", global_keysets
+    "global", "Settings every component shares.", global_keysets, false
 };

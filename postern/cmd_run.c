@@ -6,10 +6,13 @@
  * both work.
  */
 #include <errno.h>
+#include <libgen.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -62,6 +65,54 @@ static int check_enabled(const config_t *cfg, const component_t *c,
         return EX_UNAVAILABLE;
     }
     return 0;
+}
+
+/* mkdir -p PATH, the last component owned by PW (when we are root). */
+static void ensure_dir(const char *path, mode_t mode, const struct passwd *pw)
+{
+    char buf[PATH_MAX];
+
+    if (path == NULL || *path != '/' || strlen(path) >= sizeof(buf))
+        return;
+    strcpy(buf, path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        mkdir(buf, 0755);
+        *p = '/';
+    }
+    if (mkdir(buf, mode) < 0 && errno != EEXIST) {
+        log_warn("cannot create %s: %s", buf, strerror(errno));
+        return;
+    }
+    if (pw != NULL && geteuid() == 0 && chown(buf, pw->pw_uid, pw->pw_gid) < 0)
+        log_warn("cannot give %s to %s: %s", buf, pw->pw_name, strerror(errno));
+}
+
+static void ensure_parent(const char *file, mode_t mode, const struct passwd *pw)
+{
+    char buf[PATH_MAX];
+
+    if (file == NULL || *file == '\0' || strlen(file) >= sizeof(buf))
+        return;
+    strcpy(buf, file);
+    ensure_dir(dirname(buf), mode, pw);
+}
+
+/* The directories the daemons write to after dropping privileges: the
+ * socket directory, the audit log's and the policy daemon's state. */
+static void prepare_dirs(const config_t *cfg)
+{
+    const char *user = config_str(cfg, "global", "user");
+    const struct passwd *pw = user && *user ? getpwnam(user) : NULL;
+
+    if (user && *user && pw == NULL && geteuid() == 0)
+        log_warn("user '%s' does not exist: create it (see postern(8))", user);
+    ensure_dir(config_str(cfg, "global", "run_dir"), 0755, pw);
+    ensure_parent(config_str(cfg, "global", "audit_log"), 0750, pw);
+    if (config_bool(cfg, "policyd", "enable"))
+        ensure_parent(config_str(cfg, "policyd", "state_file"), 0750, pw);
 }
 
 static int add_children(sup_t *s, const config_t *cfg, const char *dir,
@@ -127,6 +178,7 @@ static int run_config(const config_t *cfg, const char *conf, int dry_run)
     fflush(stdout);
     if (dry_run)
         return 0;
+    prepare_dirs(cfg);
     log_info("starting %d component%s from %s", n, n == 1 ? "" : "s", conf);
     return supervise(cfg, dir, conf);
 }

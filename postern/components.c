@@ -7,14 +7,22 @@
 #include "config.h"
 
 #include "components.h"
+#include "limit.h"
+#include "policyd_conf.h"
+
+static const conf_section_t *const policyd_own[] = {
+    &policyd_conf_section, &limit_conf_section, NULL
+};
 
 static const component_t table[] = {
+    { "policyd", "postern-policyd", COMPONENT_POLICY, policyd_own },
     { NULL, NULL, COMPONENT_MILTER, NULL }   /* end */
 };
 
-#define NSLOTS (sizeof(table) / sizeof(table[0]))
+/* [global] plus up to four sections per component. */
+#define NSLOTS (sizeof(table) / sizeof(table[0]) * 4 + 2)
 
-static const conf_section_t *sections[NSLOTS + 1];
+static const conf_section_t *sections[NSLOTS];
 
 size_t components_count(void)
 {
@@ -36,10 +44,11 @@ const conf_section_t *const *components_sections(void)
      * write the same pointers twice. The admin command is single-threaded. */
     if (sections[0] == NULL) {
         sections[0] = &conf_global_section;
-        size_t n = components_count();
-        for (size_t i = 0; i < n; i++)
-            sections[i + 1] = table[i].section;
-        sections[n + 1] = NULL;
+        size_t n = 1;
+        for (size_t i = 0; i < components_count(); i++)
+            for (const conf_section_t *const *s = table[i].sections; *s && n < NSLOTS - 1; s++)
+                sections[n++] = *s;
+        sections[n] = NULL;
     }
     return sections;
 }

@@ -26,7 +26,8 @@ typedef struct component {
     const char *name;                 /* config section, e.g. "dkim" */
     const char *binary;               /* daemon, e.g. "postern-dkim" */
     component_kind_t kind;
-    const conf_section_t *section;
+    const conf_section_t *const *sections;  /* its sections, NULL-terminated
+                                               ([global] is not one) */
 } component_t;
 
 /* Number of components built into this postern. */

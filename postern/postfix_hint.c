@@ -4,6 +4,7 @@
  * serves non_smtpd_milters so locally submitted mail gets the same
  * treatment (signing, above all).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,19 +71,50 @@ static void write_milters(FILE *out, const config_t *cfg)
                  "milter_default_action = tempfail\n");
 }
 
+/* Which stages the configured limits count at: RCPT, END-OF-MESSAGE. */
+static void limit_stages(const config_t *cfg, bool *rcpt, bool *eom)
+{
+    const char *const *names;
+    size_t n = config_instances(cfg, "limit", &names);
+    char sect[128];
+
+    *rcpt = *eom = false;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(sect, sizeof(sect), "limit %s", names[i]);
+        const char *stage = config_str(cfg, sect, "stage");
+        if (stage != NULL && strcmp(stage, "rcpt") == 0)
+            *rcpt = true;
+        else
+            *eom = true;
+    }
+}
+
 static void write_policy(FILE *out, const config_t *cfg)
 {
+    char addr[512];
+    bool rcpt, eom;
+
     for (size_t i = 0; i < components_count(); i++) {
         const component_t *c = components_get(i);
         const char *listen;
         if (c->kind != COMPONENT_POLICY || !enabled(cfg, c)
-            || (listen = config_str(cfg, c->name, "listen")) == NULL)
+            || (listen = config_str(cfg, c->name, "listen")) == NULL
+            || postfix_milter_address(listen, addr, sizeof(addr)) < 0)
             continue;
-        fprintf(out, "smtpd_recipient_restrictions =\n"
-                     "    permit_mynetworks, reject_unauth_destination,\n"
-                     "    check_policy_service { %s, timeout=10s,"
-                     " default_action=DUNNO }\n",
-                listen);
+        limit_stages(cfg, &rcpt, &eom);
+        /* A policy server that does not answer must not stop mail:
+         * DUNNO after 10 s, instead of Postfix's 451 after 100 s. */
+        /* Relay control belongs to smtpd_relay_restrictions (Postfix
+         * >= 2.10), so the limits see authenticated and local clients. */
+        if (rcpt || !eom)
+            fprintf(out, "# (append to your own list if you have one)\n"
+                         "smtpd_recipient_restrictions =\n"
+                         "    check_policy_service { %s, timeout=10s, default_action=DUNNO }\n",
+                    addr);
+        if (eom)
+            fprintf(out, "smtpd_end_of_data_restrictions =\n"
+                         "    check_policy_service { %s, timeout=10s, default_action=DUNNO }\n",
+                    addr);
     }
 }
 

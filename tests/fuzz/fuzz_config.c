@@ -4,6 +4,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,8 +16,11 @@ static const conf_key_t fuzz_keys[] = {
     { NULL, CONF_STRING, NULL, NULL, 0, 0, NULL }
 };
 static const conf_key_t *const fuzz_keysets[] = { conf_milter_keys, fuzz_keys, NULL };
-static const conf_section_t fuzz_section = { "testmilter", "", fuzz_keysets };
-static const conf_section_t *const sections[] = { &conf_global_section, &fuzz_section, NULL };
+static const conf_section_t fuzz_section = { "testmilter", "", fuzz_keysets, false };
+static const conf_key_t *const limit_keysets[] = { fuzz_keys, NULL };
+static const conf_section_t limit_section = { "limit", "", limit_keysets, true };
+static const conf_section_t *const sections[] = { &conf_global_section, &fuzz_section,
+                                                  &limit_section, NULL };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -33,6 +37,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void) config_str(cfg, "global", "log_level");
         (void) config_list(cfg, "global", "dns_upstream", &items);
         (void) config_duration_ms(cfg, "testmilter", "timeout");
+        const char *const *names;
+        size_t n = config_instances(cfg, "limit", &names);
+        char sect[300];
+        for (size_t i = 0; i < n; i++) {
+            snprintf(sect, sizeof(sect), "limit %s", names[i]);
+            (void) config_int(cfg, sect, "count");
+        }
         config_unref(cfg);
     }
     free(text);

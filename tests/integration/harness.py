@@ -502,13 +502,14 @@ class Redis(Server):
 
 
 
-# ---------------------------------------------------------------- milters
+# ---------------------------------------------------------------- our daemons
 
-class Milter(Server):
-    """A milter daemon in the foreground, waited for until its socket
-    accepts connections; stop() sends SIGTERM and returns the exit code."""
+class Daemon(Server):
+    """A daemon of ours in the foreground (a milter, the policy daemon),
+    waited for until its socket accepts connections; stop() sends SIGTERM
+    and returns the exit code."""
 
-    def __init__(self, argv, spec, workdir, name="milter"):
+    def __init__(self, argv, spec, workdir, name="daemon"):
         self.argv = list(argv)
         self.spec = spec
         self.log = os.path.join(workdir, name + ".log")
@@ -551,6 +552,9 @@ class Milter(Server):
     def log_text(self):
         with open(self.log, errors="replace") as f:
             return f.read()
+
+
+Milter = Daemon
 
 
 def build_dir():

@@ -67,10 +67,26 @@ def test_check_keys_prints_the_reference_of_global_keys():
         assert key in r.stdout
 
 
-def test_run_with_nothing_enabled_says_so_and_exits_0():
-    r = postern("run", "-c", sample_conf())
+def test_run_with_nothing_enabled_says_so_and_exits_0(tmp_path):
+    conf = tmp_path / "empty.conf"
+    conf.write_text("[global]\nlog_level = info\n")
+    r = postern("run", "-c", str(conf))
     assert r.returncode == 0, r.stderr
     assert "no component is enabled" in r.stdout
+
+
+def test_run_n_prints_the_postfix_lines_for_the_sample_config():
+    r = postern("run", "-n", "-c", sample_conf())
+    assert r.returncode == 0, r.stderr
+    assert "check_policy_service { inet:127.0.0.1:10040" in r.stdout
+    assert "smtpd_end_of_data_restrictions" in r.stdout
+
+
+def test_policy_daemon_checks_its_own_config():
+    exe = os.path.join(BUILD, "bin", "postern-policyd")
+    r = subprocess.run([exe, "-n", "-c", sample_conf()], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "2 limits" in r.stdout
 
 
 def test_run_with_a_bad_config_exits_78_without_starting(tmp_path):

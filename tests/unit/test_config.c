@@ -26,8 +26,16 @@ static const conf_key_t test_keys[] = {
     { NULL, CONF_STRING, NULL, NULL, 0, 0, NULL }
 };
 static const conf_key_t *const test_keysets[] = { conf_milter_keys, test_keys, NULL };
-static const conf_section_t test_section = { "testmilter", "for tests", test_keysets };
-static const conf_section_t *const sections[] = { &conf_global_section, &test_section, NULL };
+static const conf_section_t test_section = { "testmilter", "for tests", test_keysets, false };
+static const conf_key_t limit_keys[] = {
+    { "rate", CONF_STRING, "10/1m", NULL, 0, 0, "a rate" },
+    { "action", CONF_ENUM, "defer", "defer|reject", 0, 0, "what to do" },
+    { NULL, CONF_STRING, NULL, NULL, 0, 0, NULL }
+};
+static const conf_key_t *const limit_keysets[] = { limit_keys, NULL };
+static const conf_section_t limit_section = { "limit", "a named section", limit_keysets, true };
+static const conf_section_t *const sections[] = { &conf_global_section, &test_section,
+                                                  &limit_section, NULL };
 
 static config_t *load(const char *text, char *err, size_t errlen)
 {
@@ -136,6 +144,49 @@ static void each_error_names_file_line_and_key(void **state)
         config_t *cfg = load(bad_files[i].text, err, sizeof(err));
         if (cfg != NULL || strncmp(err, bad_files[i].error, strlen(bad_files[i].error)) != 0)
             fail_msg("case %zu: got '%s', want prefix '%s'", i, err, bad_files[i].error);
+    }
+}
+
+static void named_sections_have_instances_with_their_own_values(void **state)
+{
+    char err[256] = "";
+    const char *const *names;
+    config_t *cfg = load("[limit per-user]\nrate = 100/1h\n[global]\nuser = x\n"
+                         "[limit per-client]\naction = reject\n", err, sizeof(err));
+
+    (void) state;
+    assert_non_null(cfg);
+    assert_int_equal(config_instances(cfg, "limit", &names), 2);
+    assert_string_equal(names[0], "per-user");
+    assert_string_equal(names[1], "per-client");
+    assert_string_equal(config_str(cfg, "limit per-user", "rate"), "100/1h");
+    assert_string_equal(config_str(cfg, "limit per-user", "action"), "defer");
+    assert_string_equal(config_str(cfg, "limit per-client", "rate"), "10/1m");
+    assert_string_equal(config_str(cfg, "limit per-client", "action"), "reject");
+    assert_int_equal(config_line(cfg, "limit per-client", "action"), 6);
+    assert_int_equal(config_instances(cfg, "global", &names), 0);
+    config_unref(cfg);
+}
+
+static void named_section_errors(void **state)
+{
+    static const struct {
+        const char *text, *error;
+    } cases[] = {
+        { "[limit]\nrate = 1/1s\n", "t.conf:1: section [limit] needs a name" },
+        { "[limit a b]\n", "t.conf:1: section [limit a b] needs a name" },
+        { "[limit x]\nburst = 3\n", "t.conf:2: [limit x] burst: unknown key" },
+        { "[limit x]\naction = drop\n", "t.conf:2: [limit x] action: must be one of" },
+        { "[limit x]\nrate = 1\n[limit x]\nrate = 2\n", "t.conf:4: [limit x] rate: duplicate" },
+        { "[nolimit x]\n", "t.conf:1: unknown section [nolimit x]" },
+    };
+
+    (void) state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char err[256] = "";
+        config_t *cfg = load(cases[i].text, err, sizeof(err));
+        if (cfg != NULL || strncmp(err, cases[i].error, strlen(cases[i].error)) != 0)
+            fail_msg("case %zu: got '%s', want '%s'", i, err, cases[i].error);
     }
 }
 
@@ -356,26 +407,14 @@ static void readers_survive_concurrent_reloads(void **state)
     free(path);
 }
 
-static void sample_config_loads(void **state)
-{
-    char path[1024], err[256] = "";
-    const char *src = getenv("POSTERN_SOURCE_DIR");
-
-    (void) state;
-    assert_non_null(src);
-    snprintf(path, sizeof(path), "%s/conf/postern.conf", src);
-    config_t *cfg = config_load(path, sections, err, sizeof(err));
-    if (cfg == NULL)
-        fail_msg("%s", err);
-    config_unref(cfg);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_type_is_parsed),
         cmocka_unit_test(absent_keys_take_their_defaults),
         cmocka_unit_test(each_error_names_file_line_and_key),
+        cmocka_unit_test(named_sections_have_instances_with_their_own_values),
+        cmocka_unit_test(named_section_errors),
         cmocka_unit_test(overlong_line_is_an_error_not_split),
         cmocka_unit_test(longest_allowed_line_is_accepted),
         cmocka_unit_test(value_types_accept_and_reject),
@@ -385,7 +424,6 @@ int main(void)
         cmocka_unit_test(nul_byte_in_file_is_an_error),
         cmocka_unit_test(reload_swaps_good_and_keeps_old_on_bad),
         cmocka_unit_test(readers_survive_concurrent_reloads),
-        cmocka_unit_test(sample_config_loads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

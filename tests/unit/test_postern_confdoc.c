@@ -1,7 +1,8 @@
 /*
  * test_postern_confdoc.c - postern.conf(5) lists every key this build
  * knows, exactly as the key tables describe it (the KEYS part of the
- * man page is the output of "postern check -k").
+ * man page is the output of "postern check -k"), and the sample config
+ * loads with every component's keys.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -56,10 +57,23 @@ static void man_page_has_the_key_reference(void **state)
     free(page);
 }
 
+static void sample_config_loads_with_every_component(void **state)
+{
+    char path[1024], err[256] = "";
+    config_t *cfg;
+
+    (void) state;
+    snprintf(path, sizeof(path), "%s/conf/postern.conf", getenv("POSTERN_SOURCE_DIR"));
+    if ((cfg = config_load(path, components_sections(), err, sizeof(err))) == NULL)
+        fail_msg("%s", err);
+    config_unref(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(man_page_has_the_key_reference),
+        cmocka_unit_test(sample_config_loads_with_every_component),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -131,7 +131,7 @@ static void unknown_user_is_an_error(void **state)
 
 static const conf_key_t no_keys[] = { { NULL, CONF_STRING, NULL, NULL, 0, 0, NULL } };
 static const conf_key_t *const ks[] = { conf_milter_keys, no_keys, NULL };
-static const conf_section_t sect = { "testmilter", "", ks };
+static const conf_section_t sect = { "testmilter", "", ks, false };
 static const conf_section_t *const sections[] = { &conf_global_section, &sect, NULL };
 
 static void options_come_from_the_milter_keys(void **state)

@@ -1,0 +1,193 @@
+/*
+ * policy.c - charge the limits for one request and pick the reply. The
+ * per-request state is a small job that outlives policy_decide() when
+ * the back end answers later.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit.h"
+#include "log.h"
+
+#include "policy.h"
+
+struct policy {
+    const limits_t *limits;
+    backend_t *backend;
+    audit_t *audit;
+    policy_opts_t opts;
+    policy_stats_t stats;
+};
+
+typedef struct job {
+    policy_t *p;
+    unsigned pending;           /* back end answers still to come, +1 while charging */
+    bool failed;
+    char why[160];
+    const limit_t *worst;       /* most severe limit that is over */
+    gcra_result_t worst_res;
+    policy_reply_fn reply;
+    void *arg;
+    struct timespec t0;
+    /* Copies of what the audit record and logs need. */
+    char qid[32], client[64], helo[128], sender[256], rcpt[256];
+} job_t;
+
+typedef struct charge {
+    job_t *job;
+    const limit_t *limit;
+    char key[LIMIT_KEY_MAX];
+} charge_t;
+
+policy_t *policy_new(const limits_t *limits, backend_t *backend, audit_t *audit,
+                     const policy_opts_t *opts)
+{
+    policy_t *p = calloc(1, sizeof(*p));
+
+    if (p == NULL)
+        return NULL;
+    p->limits = limits;
+    p->backend = backend;
+    p->audit = audit;
+    p->opts = *opts;
+    return p;
+}
+
+void policy_free(policy_t *p)
+{
+    free(p);
+}
+
+void policy_get_stats(const policy_t *p, policy_stats_t *out)
+{
+    *out = p->stats;
+}
+
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double) (t1.tv_sec - t0->tv_sec) * 1e3 + (double) (t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void record_hit(job_t *j, const charge_t *c, const gcra_result_t *r)
+{
+    const char *rcpt[1] = { j->rcpt };
+    char reason[LIMIT_KEY_MAX + 128], err[256], action[32];
+
+    snprintf(reason, sizeof(reason), "rate %s exceeded for key %s", c->limit->rate_text,
+             c->key);
+    snprintf(action, sizeof(action), "%s%s", j->p->opts.monitor ? "monitor:" : "",
+             limit_action_name(c->limit->action));
+    log_notice("%s: policyd: limit %s exceeded by %s (client %s, sender <%s>), retry in %llds,"
+               " action %s", j->qid[0] ? j->qid : "NOQUEUE", c->limit->name, c->key, j->client,
+               j->sender, (long long) (r->retry_after_us / GCRA_SECOND), action);
+    audit_record_t rec = { .component = "policyd", .qid = j->qid[0] ? j->qid : NULL,
+                           .client_ip = j->client, .helo = j->helo, .from = j->sender,
+                           .rcpt = rcpt, .nrcpt = j->rcpt[0] ? 1 : 0, .step = c->limit->name,
+                           .result = "over-limit", .reason = reason, .action = action,
+                           .ms = ms_since(&j->t0) };
+    if (j->p->audit != NULL && audit_write(j->p->audit, &rec, err, sizeof(err)) < 0)
+        log_err("policyd: audit log: %s", err);
+}
+
+static void finish(job_t *j)
+{
+    char reply[512];
+
+    if (j->worst != NULL && !j->p->opts.monitor)
+        limit_reply(j->worst, &j->worst_res, reply, sizeof(reply));
+    else if (j->failed && j->p->opts.fail_closed)
+        snprintf(reply, sizeof(reply), "action=DEFER_IF_PERMIT 4.3.0 Rate limit service "
+                 "unavailable, try again later");
+    else
+        snprintf(reply, sizeof(reply), "action=DUNNO");
+    if (j->failed)
+        log_err("%s: policyd: %s; answered %s", j->qid[0] ? j->qid : "NOQUEUE", j->why,
+                reply + 7);
+    j->reply(j->arg, reply);
+    free(j);
+}
+
+static void charged(void *arg, int status, const gcra_result_t *r, const char *err)
+{
+    charge_t *c = arg;
+    job_t *j = c->job;
+
+    if (status < 0) {
+        j->failed = true;
+        j->p->stats.backend_errors++;
+        snprintf(j->why, sizeof(j->why), "limit %s: %s", c->limit->name, err ? err : "error");
+    } else if (!r->allowed) {
+        j->p->stats.over_limit++;
+        record_hit(j, c, r);
+        if (c->limit->action != ACTION_WARN
+            && (j->worst == NULL || c->limit->action > j->worst->action)) {
+            j->worst = c->limit;
+            j->worst_res = *r;
+        }
+    }
+    free(c);
+    if (--j->pending == 0)
+        finish(j);
+}
+
+static void copy(char *dst, size_t len, const char *src)
+{
+    snprintf(dst, len, "%s", src);
+}
+
+static job_t *job_new(policy_t *p, const request_t *req, policy_reply_fn reply, void *arg)
+{
+    job_t *j = calloc(1, sizeof(*j));
+
+    if (j == NULL)
+        return NULL;
+    j->p = p;
+    j->reply = reply;
+    j->arg = arg;
+    j->pending = 1;
+    clock_gettime(CLOCK_MONOTONIC, &j->t0);
+    copy(j->qid, sizeof(j->qid), request_get(req, "queue_id"));
+    copy(j->client, sizeof(j->client), request_get(req, "client_address"));
+    copy(j->helo, sizeof(j->helo), request_get(req, "helo_name"));
+    copy(j->sender, sizeof(j->sender), request_get(req, "sender"));
+    copy(j->rcpt, sizeof(j->rcpt), request_get(req, "recipient"));
+    return j;
+}
+
+int policy_decide(policy_t *p, const request_t *req, int64_t now_us, policy_reply_fn reply,
+                  void *arg)
+{
+    job_t *j = job_new(p, req, reply, arg);
+
+    if (j == NULL)
+        return -1;
+    p->stats.requests++;
+    for (size_t i = 0; i < limits_count(p->limits); i++) {
+        const limit_t *l = limits_get(p->limits, i);
+        uint64_t cost = limit_cost(l, req);
+        charge_t *c;
+        if (cost == 0)
+            continue;
+        if ((c = malloc(sizeof(*c))) == NULL) {
+            j->failed = true;
+            snprintf(j->why, sizeof(j->why), "out of memory");
+            break;
+        }
+        c->job = j;
+        c->limit = l;
+        if (!limit_key(l, req, c->key, sizeof(c->key))) {
+            free(c);
+            continue;
+        }
+        j->pending++;
+        p->backend->ops->apply(p->backend, c->key, &l->gcra, now_us, cost, charged, c);
+    }
+    if (--j->pending == 0)
+        finish(j);
+    return 0;
+}
