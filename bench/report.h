@@ -1,9 +1,10 @@
 /*
- * report.h - milter-load's results: per-thread tallies, their merge, and
- * the human table and JSON written at the end of a run.
+ * report.h - the load generators' results (milter-load, policy-load):
+ * per-thread tallies, their merge, and the human table and JSON written
+ * at the end of a run.
  *
  * NAME
- *	report - tally milter replies and print the benchmark result
+ *	report - tally milter or policy replies and print the benchmark result
  *
  * SYNOPSIS
  *	report_tally_t t;  report_tally_init(&t);     (one per thread)
@@ -11,6 +12,10 @@
  *	report_tally_merge(&total, &t);  report_tally_free(&t);
  *	report_print(stdout, &total, &run);
  *	report_json("out.json", &total, &run, err, sizeof err);
+ *
+ *	policy-load:  report_tally_word(&t, "REJECT");  t.msgs_done++;
+ *	report_policy_print(stdout, &total, &run);
+ *	report_policy_json("out.json", &total, &run, err, sizeof err);
  *
  * DESCRIPTION
  *	A tally is plain counters indexed by the reply command byte plus
@@ -24,9 +29,15 @@
  *	time, CPU of the generator and of the milter) and echoes the
  *	options, so the report is self-describing.
  *
+ *	The policy flavour counts requests in msgs_done and tallies replies
+ *	by action word (DUNNO, OK, REJECT, 450, ...) in a small fixed table:
+ *	REPORT_MAX_WORDS distinct words, the rest under "other", so a
+ *	server answering ever new words cannot grow the tally.
+ *
  * RETURNS
  *	report_tally_init: 0, or -1 when memory runs out (nothing to free).
- *	report_json: 0, or -1 with err filled (cannot build or write).
+ *	report_json, report_policy_json: 0, or -1 with err filled (cannot
+ *	build or write).
  */
 #ifndef POSTERN_REPORT_H
 #define POSTERN_REPORT_H
@@ -38,6 +49,13 @@
 #include "stats.h"
 
 #define REPORT_MAX_CODE 600
+#define REPORT_MAX_WORDS 32
+#define REPORT_WORD_LEN 24
+
+typedef struct {
+    char word[REPORT_WORD_LEN];
+    uint64_t n;
+} report_word_t;
 
 typedef struct {
     uint64_t finals[256];       /* final reply per message, by command */
@@ -50,6 +68,9 @@ typedef struct {
     uint64_t rcpt_rejects;
     stats_t *lat;               /* MAIL -> final reply, microseconds */
     stats_t *setup;             /* connect -> HELO reply */
+    report_word_t words[REPORT_MAX_WORDS];  /* policy actions, by word */
+    size_t nwords;
+    uint64_t words_other;       /* words that found no room */
 } report_tally_t;
 
 typedef struct {
@@ -61,11 +82,15 @@ typedef struct {
     size_t avg_bytes;           /* mean message size */
     double elapsed;             /* wall seconds */
     double gen_cpu;             /* generator CPU seconds */
-    int have_milter;            /* the milter fields below are valid */
+    int have_milter;            /* the milter (policy-load: server) fields
+                                 * below are valid */
     long pid;
     double milter_cpu;
     long milter_hwm_kb;
     const char *first_mods;     /* lines, or NULL when none were recorded */
+    /* policy-load only */
+    const char *stage;          /* protocol_state sent */
+    unsigned senders, clients, recipients, sasl_users;  /* key space */
 } report_run_t;
 
 /* The error counters of a tally, for report_tally_error(). */
@@ -88,5 +113,18 @@ void report_print(FILE *f, const report_tally_t *t, const report_run_t *run);
 /* Writes JSON to path, or to stdout when path is "-". */
 int report_json(const char *path, const report_tally_t *t,
                 const report_run_t *run, char *err, size_t errlen);
+
+/* Counts one reply under word (cut to REPORT_WORD_LEN - 1 bytes). */
+void report_tally_word(report_tally_t *t, const char *word);
+
+/* The count of word, 0 when never seen. */
+uint64_t report_tally_word_count(const report_tally_t *t, const char *word);
+
+/* The policy flavour of report_print and report_json: requests, the
+ * action words, "server" for the process measured. */
+void report_policy_print(FILE *f, const report_tally_t *t,
+                         const report_run_t *run);
+int report_policy_json(const char *path, const report_tally_t *t,
+                       const report_run_t *run, char *err, size_t errlen);
 
 #endif

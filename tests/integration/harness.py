@@ -595,3 +595,60 @@ def testmilter(workdir, kind="unix", extra_args=(), name="testmilter"):
     else:
         spec = "inet:%d@127.0.0.1" % free_port()
     return Milter(args + ["-p", spec, *extra_args], spec, workdir, name)
+
+
+# ---------------------------------------------------------------- policy
+
+class PolicyServer(Server):
+    """postfwd (Debian's postfwd1: one process multiplexing every
+    connection) on 127.0.0.1 with RULES. It daemonizes into its own
+    session, so stop() signals that whole process group, found through
+    the pid file. postfwd2 needs a syslog socket (/dev/log) for its
+    Net::Server children, which a test machine may lack."""
+
+    def __init__(self, workdir, rules):
+        self.dir = os.path.join(workdir, "postfwd")
+        os.makedirs(self.dir, exist_ok=True)
+        os.chmod(self.dir, 0o1777)      # it writes the pid file as nobody
+        self.rules = os.path.join(self.dir, "rules.cf")
+        with open(self.rules, "w") as f:
+            f.write(rules)
+        self.pidfile = os.path.join(self.dir, "postfwd.pid")
+        self.port = free_port()
+        self.pid = None
+
+    @property
+    def spec(self):
+        return "inet:%d@127.0.0.1" % self.port
+
+    def start(self):
+        args = ["postfwd1", "--daemon", "--file", self.rules, "--interface",
+                "127.0.0.1", "--port", str(self.port), "--pidfile",
+                self.pidfile, "--perfmon"]
+        if os.getuid() == 0:
+            args += ["--user", "nobody", "--group", "nogroup"]
+        subprocess.run(args, check=True, timeout=30,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: os.path.exists(self.pidfile) and
+                   os.path.getsize(self.pidfile) > 0, 10, "postfwd pid file")
+        with open(self.pidfile) as f:
+            self.pid = int(f.read().strip())
+        STARTED_PIDS.add(self.pid)
+        wait_until(lambda: tcp_accepts(self.port), 10, "postfwd port")
+        return self
+
+    def stop(self):
+        if self.pid is None:
+            return
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(self.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                wait_until(lambda: not pid_alive(self.pid), 5, "postfwd exit")
+                break
+            except TimeoutError:
+                continue
+        STARTED_PIDS.discard(self.pid)
+        self.pid = None
