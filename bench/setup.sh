@@ -8,7 +8,7 @@
 #   bench/setup.sh PKG...     only these packages
 set -eu
 
-want=${*:-"opendkim opendkim-tools clamav-daemon clamav-milter"}
+want=${*:-"opendkim opendkim-tools clamav-daemon clamav-milter postfwd"}
 
 need=""
 for pkg in $want; do

@@ -25,7 +25,7 @@ typedef struct slot {
 typedef struct membackend {
     backend_t base;
     slot_t *slots;
-    size_t cap, used, live, max_keys;
+    size_t cap, cap_max, used, live, max_keys;
     char *snapshot;
     int64_t last_save;
 } membackend_t;
@@ -64,16 +64,20 @@ static slot_t *find(membackend_t *m, const char *key, bool for_insert)
     return for_insert ? free_slot : NULL;
 }
 
-/* Drops tombstones, which otherwise fill the probe paths. */
+/* Drops tombstones, which otherwise fill the probe paths, and doubles the
+ * table while it is more than half full of live keys (up to cap_max). */
 static int rehash(membackend_t *m)
 {
     slot_t *old = m->slots;
-    size_t cap = m->cap;
+    size_t cap = m->cap, ncap = m->cap;
 
-    if ((m->slots = calloc(cap, sizeof(slot_t))) == NULL) {
+    if (m->live * 2 > cap && cap < m->cap_max)
+        ncap = cap * 2;
+    if ((m->slots = calloc(ncap, sizeof(slot_t))) == NULL) {
         m->slots = old;
         return -1;
     }
+    m->cap = ncap;
     m->used = 0;
     for (size_t i = 0; i < cap; i++) {
         if (old[i].key == NULL || old[i].key == TOMBSTONE)
@@ -251,18 +255,19 @@ backend_t *backend_memory_new(size_t max_keys, const char *snapshot, int64_t now
                               char *err, size_t errlen)
 {
     membackend_t *m = calloc(1, sizeof(*m));
-    size_t cap = 64;
+    size_t cap_max = 64;
 
     if (m == NULL)
         goto nomem;
-    /* Load factor at most 1/2 at max_keys. */
-    while (cap < max_keys * 2)
-        cap *= 2;
+    /* Load factor at most 1/2 at max_keys; start small and grow. */
+    while (cap_max < max_keys * 2)
+        cap_max *= 2;
     m->base.ops = &memory_ops;
-    m->cap = cap;
+    m->cap_max = cap_max;
+    m->cap = cap_max < 4096 ? cap_max : 4096;
     m->max_keys = max_keys;
     m->last_save = now_us;
-    if ((m->slots = calloc(cap, sizeof(slot_t))) == NULL)
+    if ((m->slots = calloc(m->cap, sizeof(slot_t))) == NULL)
         goto nomem;
     if (snapshot != NULL && *snapshot != '\0') {
         if ((m->snapshot = strdup(snapshot)) == NULL)

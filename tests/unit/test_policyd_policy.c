@@ -100,6 +100,23 @@ static void full_table_is_an_error_until_keys_expire(void **state)
     b->ops->free(b);
 }
 
+static void table_grows_from_small_to_many_keys(void **state)
+{
+    char err[128], key[32];
+    backend_t *b = backend_memory_new(200000, NULL, T0, err, sizeof(err));
+    gcra_params_t p = two_per_minute();
+
+    (void) state;
+    for (int i = 0; i < 100000; i++) {
+        snprintf(key, sizeof(key), "k%d", i);
+        assert_int_equal(apply(b, key, &p, T0).status, 0);
+    }
+    assert_int_equal(backend_memory_count(b), 100000);
+    assert_true(apply(b, "k99999", &p, T0).r.allowed);
+    assert_false(apply(b, "k99999", &p, T0).r.allowed);     /* still counted */
+    b->ops->free(b);
+}
+
 static void state_file_keeps_counters_across_a_restart(void **state)
 {
     char path[] = "/tmp/postern-test-state.XXXXXX", err[128];
@@ -238,6 +255,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(memory_counts_per_key_and_expires_idle_keys),
         cmocka_unit_test(full_table_is_an_error_until_keys_expire),
+        cmocka_unit_test(table_grows_from_small_to_many_keys),
         cmocka_unit_test(state_file_keeps_counters_across_a_restart),
         cmocka_unit_test(most_severe_limit_answers_and_warn_only_logs),
         cmocka_unit_test(monitor_mode_answers_dunno),
