@@ -43,7 +43,7 @@ enum { K_SENDER, K_CLIENT, K_RCPT, K_SASL, K_SIZE, K_NKEYS };
 
 typedef struct {
     const char *spec;
-    unsigned conns, per_conn, timeout_ms, show;
+    unsigned conns, per_conn, timeout_ms, show, threads;
     unsigned long total, seconds;
     int eom;
     unsigned keys[4];           /* senders, clients, recipients, sasl users */
@@ -63,10 +63,13 @@ typedef struct {
     size_t reqlen;
 } pconn_t;
 
-/* A worker thread: one connection at a time, its own tallies. */
+/* A worker thread: its share of the connections, multiplexed with
+ * poll(2) (one thread per connection would make the generator, not the
+ * server, the bottleneck), and its own tallies. */
 typedef struct {
     report_tally_t t;
     unsigned id;
+    unsigned nconns;
     pthread_t tid;
 } worker_t;
 
@@ -293,29 +296,6 @@ static int send_request(pconn_t *c, uint64_t deadline)
     return 0;
 }
 
-/* Reads until one whole reply is in c->in; nothing may follow it. */
-static int read_reply(pconn_t *c, uint64_t deadline, ppolicy_reply_t *rep)
-{
-    char err[128];
-    for (;;) {
-        int r = ppolicy_decode_reply(c->in, c->inlen, rep, err, sizeof err);
-        if (r > 0)
-            return rep->consumed == c->inlen ? 0 : E_PROTO;
-        if (r < 0)
-            return E_PROTO;
-        if ((r = wait_ready(c->fd, POLLIN, deadline)) < 0)
-            return r;
-        ssize_t n = recv(c->fd, c->in + c->inlen, sizeof c->in - c->inlen,
-                         MSG_DONTWAIT);
-        if (n == 0)
-            return E_IO;
-        if (n < 0 && errno != EAGAIN && errno != EINTR)
-            return E_IO;
-        if (n > 0)
-            c->inlen += (size_t)n;
-    }
-}
-
 /* ---- worker ---------------------------------------------------------- */
 
 static int claim(uint64_t *n)
@@ -346,14 +326,6 @@ static void show_pair(const pconn_t *c, const ppolicy_reply_t *rep)
     pthread_mutex_unlock(&show_lock);
 }
 
-/* Sends the request in c->req and reads its reply, all within -T. */
-static int exchange(pconn_t *c, ppolicy_reply_t *rep)
-{
-    uint64_t deadline = mono_us() + opt.timeout_ms * 1000ull;
-    int r = send_request(c, deadline);
-    return r < 0 ? r : read_reply(c, deadline, rep);
-}
-
 /* Opens a connection when there is none, and builds request n for it. */
 static int prepare(pconn_t *c, worker_t *w, uint64_t n)
 {
@@ -362,65 +334,165 @@ static int prepare(pconn_t *c, worker_t *w, uint64_t n)
     return build_request(c, n, w) < 0 ? E_IO : 0;
 }
 
-/* One request and its reply: 0 when answered, 1 when no connection
- * could be opened, else the E_* code of the failure. */
-static int one_request(pconn_t *c, worker_t *w, uint64_t n)
+/* One connection of a worker and the request in flight on it. */
+typedef struct {
+    pconn_t c;
+    uint64_t n, t0, deadline;
+    int live, reused, retried;
+} slot_t;
+
+/* Sends request s->n; 0, or -1 when that failed (counted). */
+static int launch(slot_t *s, worker_t *w)
 {
-    ppolicy_reply_t rep;
-    char word[PPOLICY_WORD_MAX];
-    int r = c->fd >= 0 ? pconn_check_idle(c) : 0;
-    if (r != 0 || (r = prepare(c, w, n)) != 0)
-        return r;
-    int reused = c->sent > 0;
-    uint64_t t0 = mono_us();
-    r = exchange(c, &rep);
-    if (r == E_IO && reused && c->inlen == 0) {
-        /* The server closed the kept-open connection as we reused it:
-         * like Postfix, try once more on a new one. */
-        pconn_close(c);
-        if ((r = prepare(c, w, n)) != 0)
-            return r;
-        t0 = mono_us();
-        r = exchange(c, &rep);
+    int r = s->c.fd >= 0 ? pconn_check_idle(&s->c) : 0;
+    if (r == 0)
+        r = prepare(&s->c, w, s->n);
+    if (r == 1) {
+        w->t.err_connect++;
+        struct timespec pause = {0, 100 * 1000 * 1000};
+        nanosleep(&pause, NULL);        /* a dead server must not spin us */
+        return -1;
     }
-    if (r < 0)
-        return r;
-    stats_add(w->t.lat, mono_us() - t0);
-    c->inlen = 0;
-    c->sent++;
+    if (r == 0) {
+        s->reused = s->c.sent > 0;
+        s->t0 = mono_us();
+        s->deadline = s->t0 + opt.timeout_ms * 1000ull;
+        r = send_request(&s->c, s->deadline);
+    }
+    if (r < 0) {
+        count_failure(&w->t, r);
+        pconn_close(&s->c);
+        return -1;
+    }
+    return 0;
+}
+
+/* Claims and sends the next request: 1 when one is in flight, 0 when the
+ * run is over for this connection. */
+static int next(slot_t *s, worker_t *w)
+{
+    s->retried = 0;
+    while (claim(&s->n))
+        if (launch(s, w) == 0)
+            return 1;
+    pconn_close(&s->c);
+    return 0;
+}
+
+static void fail(slot_t *s, worker_t *w, int r)
+{
+    count_failure(&w->t, r);
+    pconn_close(&s->c);
+    s->live = next(s, w);
+}
+
+static void answered(slot_t *s, worker_t *w, const ppolicy_reply_t *rep)
+{
+    char word[PPOLICY_WORD_MAX];
+
+    stats_add(w->t.lat, mono_us() - s->t0);
+    s->c.inlen = 0;
+    s->c.sent++;
     w->t.msgs_done++;
-    ppolicy_action_word(rep.action, rep.action_len, word, sizeof word);
+    ppolicy_action_word(rep->action, rep->action_len, word, sizeof word);
     report_tally_word(&w->t, word);
     if (opt.show)
-        show_pair(c, &rep);
-    return 0;
+        show_pair(&s->c, rep);
+    if (opt.per_conn && s->c.sent >= opt.per_conn)
+        pconn_close(&s->c);
+    s->live = next(s, w);
+}
+
+/* Reads what arrived for s and acts on a whole reply. */
+static void on_input(slot_t *s, worker_t *w)
+{
+    ppolicy_reply_t rep;
+    char err[128];
+    ssize_t n = recv(s->c.fd, s->c.in + s->c.inlen, sizeof s->c.in - s->c.inlen,
+                     MSG_DONTWAIT);
+
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        if (s->reused && s->c.inlen == 0 && !s->retried) {
+            /* The server closed the kept-open connection as we reused
+             * it: like Postfix, try once more on a new one. */
+            pconn_close(&s->c);
+            s->retried = 1;
+            if (launch(s, w) < 0)
+                s->live = next(s, w);
+            return;
+        }
+        fail(s, w, E_IO);
+        return;
+    }
+    s->c.inlen += (size_t)n;
+    int r = ppolicy_decode_reply(s->c.in, s->c.inlen, &rep, err, sizeof err);
+    if (r == 0 && s->c.inlen < sizeof s->c.in)
+        return;
+    if (r <= 0 || rep.consumed != s->c.inlen)
+        fail(s, w, E_PROTO);
+    else
+        answered(s, w, &rep);
+}
+
+/* Times out requests past their deadline; the next poll(2) timeout. */
+static int expire(slot_t *slots, unsigned k, worker_t *w)
+{
+    uint64_t now = mono_us(), soonest = now + 100000;
+
+    for (unsigned i = 0; i < k; i++) {
+        if (!slots[i].live)
+            continue;
+        if (now >= slots[i].deadline)
+            fail(&slots[i], w, E_TIMEOUT);
+        else if (slots[i].deadline < soonest)
+            soonest = slots[i].deadline;
+    }
+    return (int)((soonest - now + 999) / 1000);
 }
 
 static void *worker_main(void *arg)
 {
     worker_t *w = arg;
-    pconn_t *c = calloc(1, sizeof *c);
-    uint64_t n;
-    if (c == NULL) {
+    unsigned k = w->nconns, live = k;
+    slot_t *slots = calloc(k, sizeof *slots);
+    struct pollfd *pf = calloc(k, sizeof *pf);
+    unsigned *idx = calloc(k, sizeof *idx);
+
+    if (slots == NULL || pf == NULL || idx == NULL) {
         w->t.err_io++;
-        return NULL;
+        goto out;
     }
-    c->fd = -1;
-    while (claim(&n)) {
-        int r = one_request(c, w, n);
-        if (r == 1) {
-            w->t.err_connect++;
-            struct timespec pause = {0, 100 * 1000 * 1000};
-            nanosleep(&pause, NULL);    /* a dead server must not spin us */
-        } else if (r < 0) {
-            count_failure(&w->t, r);
-            pconn_close(c);
-        } else if (opt.per_conn && c->sent >= opt.per_conn) {
-            pconn_close(c);
+    for (unsigned i = 0; i < k; i++) {
+        slots[i].c.fd = -1;
+        slots[i].live = next(&slots[i], w);
+    }
+    while (live > 0) {
+        int timeout = expire(slots, k, w);
+        unsigned m = 0;
+        for (unsigned i = 0; i < k; i++)
+            if (slots[i].live && slots[i].c.fd >= 0) {
+                pf[m] = (struct pollfd){.fd = slots[i].c.fd, .events = POLLIN};
+                idx[m++] = i;
+            }
+        if (poll(pf, m, timeout) < 0 && errno != EINTR) {
+            w->t.err_io++;
+            break;
         }
+        for (unsigned j = 0; j < m; j++)
+            if (pf[j].revents)
+                on_input(&slots[idx[j]], w);
+        live = 0;
+        for (unsigned i = 0; i < k; i++)
+            live += slots[i].live != 0;
     }
-    pconn_close(c);
-    free(c);
+out:
+    for (unsigned i = 0; slots != NULL && i < k; i++)
+        pconn_close(&slots[i].c);
+    free(slots);
+    free(pf);
+    free(idx);
     return NULL;
 }
 
@@ -447,6 +519,8 @@ static const char usage_text[] =
 "  -p PID           the server's pid, for its CPU time and peak RSS\n"
 "  -P PIDFILE       the same, read from a pid file\n"
 "  -T MS            timeout for connect and every reply (default 10000)\n"
+"  -w N             threads, each multiplexing its share of the connections\n"
+"                   with poll(2) (default: one per online CPU)\n"
 "  --json FILE      also write the results as JSON (- for stdout)\n"
 "  --show N         print the first N request/reply pairs (at most 100)\n"
 "  -h, --help       this text\n";
@@ -487,7 +561,7 @@ static void parse_options(int argc, char **argv)
     int ch;
     opt = (opts_t){.conns = 8, .timeout_ms = 10000, .seed = 1,
                    .keys = {100, 100, 100, 0}};
-    while ((ch = getopt_long(argc, argv, "s:c:n:t:r:p:P:T:h", lo, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "s:c:n:t:r:p:P:T:w:h", lo, NULL)) != -1) {
         switch (ch) {
         case 's': opt.spec = optarg; break;
         case 'c': opt.conns = (unsigned)number(optarg, 1, THREADS_MAX); break;
@@ -497,6 +571,7 @@ static void parse_options(int argc, char **argv)
         case 'p': opt.pid = (pid_t)number(optarg, 1, 4194304); break;
         case 'P': pidfile = optarg; break;
         case 'T': opt.timeout_ms = (unsigned)number(optarg, 1, 3600000); break;
+        case 'w': opt.threads = (unsigned)number(optarg, 1, THREADS_MAX); break;
         case O_STAGE:
             if (strcmp(optarg, "rcpt") != 0 && strcmp(optarg, "eom") != 0)
                 usage_error("--stage is rcpt or eom, not", optarg);
@@ -546,9 +621,17 @@ static int sample_server(procstat_t *ps)
  * the number started. */
 static unsigned run(worker_t *w, report_tally_t *total)
 {
-    unsigned n = 0;
-    while (n < opt.conns) {
+    unsigned n = 0, threads = opt.threads;
+    if (threads == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cpus > 0 ? (unsigned)cpus : 1;
+    }
+    if (threads > opt.conns)
+        threads = opt.conns;
+    while (n < threads) {
         w[n].id = n;
+        /* Connections spread evenly over the threads. */
+        w[n].nconns = opt.conns / threads + (n < opt.conns % threads);
         if (report_tally_init(&w[n].t) < 0)
             break;
         if (pthread_create(&w[n].tid, NULL, worker_main, &w[n]) != 0) {
@@ -601,10 +684,12 @@ int main(int argc, char **argv)
     if (show_text != NULL)
         fputs(show_text, stdout);
     report_policy_print(stdout, &total, &r);
-    int rc = started == opt.conns ? 0 : 1;
+    unsigned want = opt.threads ? opt.threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    if (want > opt.conns)
+        want = opt.conns;
+    int rc = started == want ? 0 : 1;
     if (rc)
-        fprintf(stderr, "policy-load: started %u of %u threads\n", started,
-                opt.conns);
+        fprintf(stderr, "policy-load: started %u of %u threads\n", started, want);
     if (opt.json && report_policy_json(opt.json, &total, &r, err,
                                        sizeof err) < 0) {
         fprintf(stderr, "policy-load: %s\n", err);
