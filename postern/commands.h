@@ -17,6 +17,10 @@ int cmd_check(int argc, char **argv);
 /* postern audit verify FILE...: check the audit log hash chain. */
 int cmd_audit(int argc, char **argv);
 
+/* postern why [options] [QUEUEID]: the steps of a message from the
+ * audit log, and the outcome. */
+int cmd_why(int argc, char **argv);
+
 /* postern policyd status [-c FILE] [-l LIMIT -k KEY | -t N]: ask the
  * running policy daemon. */
 int cmd_policyd(int argc, char **argv);

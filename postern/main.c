@@ -17,6 +17,7 @@ static const struct command commands[] = {
     { "run",   cmd_run,   "start every enabled component in the foreground" },
     { "check", cmd_check, "validate the configuration file" },
     { "audit", cmd_audit, "audit log tools (verify the hash chain)" },
+    { "why", cmd_why, "every step that touched a message, from the audit log" },
     { "policyd", cmd_policyd, "ask the running policy daemon (status)" },
 };
 

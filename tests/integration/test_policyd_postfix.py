@@ -2,6 +2,7 @@
 message over a sender's limit is deferred with our text, other senders
 are not affected, the counters survive a restart, limit hits are in the
 audit log, and monitor mode only reports."""
+import json
 import os
 import subprocess
 
@@ -96,12 +97,27 @@ def test_counters_survive_a_restart(workdir, start, postfix):
     assert replies["bob@example.org"][0] == 450, replies
 
 
+def postern(*args):
+    exe = os.path.join(harness.build_dir(), "bin", "postern")
+    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=30)
+
+
 def test_byte_limit_at_end_of_message_rejects(workdir, start, postfix):
     d = policyd(workdir, start, EOM_LIMIT)
     pf = postfix_with_policy(postfix, port_of(d))
     assert send(pf, "erin@example.net", size=6000)[1][0] == 250
     replies, data, qid = send(pf, "erin@example.net", size=6000)
     assert data[0] == 554 and data[1].startswith("5.7.1") and "Too many bytes" in data[1], data
+    # postern why: the rejected message's steps and reason, by queue id.
+    log = os.path.join(workdir, "audit.jsonl")
+    r = postern("why", "-f", log, "--json", "--from", "erin@example.net")
+    assert r.returncode == 0, r.stderr
+    rejected = json.loads(r.stdout)["records"][-1]
+    assert rejected["qid"] and rejected["action"] == "reject"
+    r = postern("why", "-f", log, rejected["qid"])
+    assert r.returncode == 0, r.stderr
+    assert "bytes" in r.stdout and "rate 10000/1h exceeded" in r.stdout
+    assert "outcome: reject (policyd, bytes" in r.stdout
 
 
 def test_monitor_mode_only_reports(workdir, start, postfix):
