@@ -20,12 +20,14 @@
 #include "audit.h"
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "runtime.h"
 
 #include "backend.h"
 #include "backend_redis.h"
 #include "limit.h"
 #include "policy.h"
+#include "pmetrics.h"
 #include "policyd_conf.h"
 #include "server.h"
 #include "status.h"
@@ -120,6 +122,12 @@ static int start(daemon_t *d, bool foreground, char *err, size_t errlen)
     if ((d->base = event_base_new()) == NULL
         || (d->server = server_new(d->base, &so, err, errlen)) == NULL)
         return EX_UNAVAILABLE;
+    const char *metrics = config_str(d->cfg, "policyd", "metrics_listen");
+    if (*metrics != '\0') {
+        pmetrics_init();
+        if (metrics_serve(metrics, err, errlen) < 0)
+            return EX_UNAVAILABLE;
+    }
     /* Status is for the admin: without it the daemon still does its job. */
     const char *status = config_str(d->cfg, "policyd", "status_socket");
     if (*status != '\0' && (d->status = status_new(d->base, status, err, errlen)) == NULL)
@@ -210,6 +218,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void) fd;
     (void) what;
     d->backend->ops->tick(d->backend, wall_us());
+    metric_set(pmetrics.connections, (int64_t) server_connections(d->server));
 }
 
 static void run(daemon_t *d)
@@ -237,6 +246,7 @@ static void cleanup(daemon_t *d)
 {
     const char *pidfile = d->cfg ? config_str(d->cfg, "policyd", "pidfile") : NULL;
 
+    metrics_stop();
     status_free(d->status);
     if (d->server != NULL)
         server_shutdown(d->server);

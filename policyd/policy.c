@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "log.h"
 
+#include "pmetrics.h"
 #include "policy.h"
 
 struct policy {
@@ -105,6 +106,7 @@ static void finish(job_t *j)
                  "unavailable, try again later");
     else
         snprintf(reply, sizeof(reply), "action=DUNNO");
+    metric_observe_ms(pmetrics.decision, ms_since(&j->t0));
     if (j->failed)
         log_err("%s: policyd: %s; answered %s", j->qid[0] ? j->qid : "NOQUEUE", j->why,
                 reply + 7);
@@ -120,9 +122,12 @@ static void charged(void *arg, int status, const gcra_result_t *r, const char *e
     if (status < 0) {
         j->failed = true;
         j->p->stats.backend_errors++;
+        metric_add(pmetrics.backend_errors, 1);
         snprintf(j->why, sizeof(j->why), "limit %s: %s", c->limit->name, err ? err : "error");
     } else if (!r->allowed) {
         j->p->stats.over_limit++;
+        metric_add(pmetrics.over_limit, 1);
+        metric_add(pmetrics.actions[c->limit->action], 1);
         record_hit(j, c, r);
         if (c->limit->action != ACTION_WARN
             && (j->worst == NULL || c->limit->action > j->worst->action)) {
@@ -167,6 +172,7 @@ int policy_decide(policy_t *p, const request_t *req, int64_t now_us, policy_repl
     if (j == NULL)
         return -1;
     p->stats.requests++;
+    metric_add(pmetrics.requests, 1);
     for (size_t i = 0; i < limits_count(p->limits); i++) {
         const limit_t *l = limits_get(p->limits, i);
         uint64_t cost = limit_cost(l, req);

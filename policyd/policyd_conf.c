@@ -22,6 +22,8 @@ static const conf_key_t policyd_keys[] = {
       "File to write the daemon's process id to; empty means none." },
     { "status_socket", CONF_STRING, "unix:/run/postern/policyd.status", NULL, 0, 0,
       "Where \"postern policyd status\" asks for counters (unix:PATH); empty turns it off." },
+    { "metrics_listen", CONF_STRING, "", NULL, 0, 0,
+      "Serve Prometheus metrics on this 127.x.x.x:PORT (/metrics); empty turns it off." },
     { "backend", CONF_ENUM, "memory", "memory|redis", 0, 0,
       "Where limit state lives: memory (one MTA) or redis (shared by several MTAs)." },
     { "state_file", CONF_PATH, "/var/lib/postern/policyd.state", NULL, 0, 0,

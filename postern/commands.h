@@ -21,6 +21,9 @@ int cmd_audit(int argc, char **argv);
  * audit log, and the outcome. */
 int cmd_why(int argc, char **argv);
 
+/* postern stats [-c FILE]: metrics of the running components. */
+int cmd_stats(int argc, char **argv);
+
 /* postern policyd status [-c FILE] [-l LIMIT -k KEY | -t N]: ask the
  * running policy daemon. */
 int cmd_policyd(int argc, char **argv);

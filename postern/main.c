@@ -18,6 +18,7 @@ static const struct command commands[] = {
     { "check", cmd_check, "validate the configuration file" },
     { "audit", cmd_audit, "audit log tools (verify the hash chain)" },
     { "why", cmd_why, "every step that touched a message, from the audit log" },
+    { "stats", cmd_stats, "metrics of the running components" },
     { "policyd", cmd_policyd, "ask the running policy daemon (status)" },
 };
 

@@ -1,0 +1,22 @@
+/*
+ * pmetrics.h - what postern-policyd counts for the metrics listener.
+ * The pointers are NULL until pmetrics_init() (then updates are no-ops,
+ * as in the unit tests).
+ */
+#ifndef POSTERN_PMETRICS_H
+#define POSTERN_PMETRICS_H
+
+#include "metrics.h"
+
+#include "limit.h"
+
+typedef struct pmetrics {
+    metric_t *requests, *over_limit, *backend_errors, *connections, *decision;
+    metric_t *actions[4];       /* by limit_action_t */
+} pmetrics_t;
+
+extern pmetrics_t pmetrics;
+
+void pmetrics_init(void);
+
+#endif
