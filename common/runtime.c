@@ -5,6 +5,8 @@
  * socket, and waits for signals in the main thread.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -210,13 +212,61 @@ static void request_stop(void)
         smfi_stop();
 }
 
-/* Waits for signals until asked to stop or libmilter gives up. */
-static void wait_signals(const runtime_opts_t *o, const sigset_t *set)
-{
-    struct timespec tick = { 0, 200 * 1000 * 1000 };
+/* Signals arrive through a pipe written by a handler that only the main
+ * thread runs (every other thread blocks the signals). */
+static int sig_pipe[2] = { -1, -1 };
 
+static void on_signal(int sig)
+{
+    unsigned char b = (unsigned char) sig;
+    int saved = errno;
+
+    if (write(sig_pipe[1], &b, 1) < 0) {
+        /* the pipe is full of unread signals: this one is one more */
+    }
+    errno = saved;
+}
+
+/* The main thread takes SIGHUP, SIGTERM and SIGINT with a handler and
+ * never blocks them, not even while the handler runs (SA_NODEFER): the
+ * kernel gives a signal sent to the process to its main thread when
+ * that thread does not block it, so libmilter's own signal thread,
+ * which would treat SIGHUP as "stop", never gets one. */
+static int catch_signals(const sigset_t *set, char *err, size_t errlen)
+{
+    struct sigaction sa;
+
+    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+        snprintf(err, errlen, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    /* Signals held since start are delivered here, to the handler. */
+    pthread_sigmask(SIG_UNBLOCK, set, NULL);
+    return 0;
+}
+
+static int next_signal(int timeout_ms)
+{
+    struct pollfd p = { .fd = sig_pipe[0], .events = POLLIN };
+    unsigned char b;
+
+    if (poll(&p, 1, timeout_ms) <= 0 || read(sig_pipe[0], &b, 1) != 1)
+        return 0;
+    return b;
+}
+
+/* Waits for signals until asked to stop or libmilter gives up. */
+static void wait_signals(const runtime_opts_t *o)
+{
     while (!atomic_load(&milter_done)) {
-        int sig = sigtimedwait(set, NULL, &tick);
+        int sig = next_signal(200);
         if (sig == SIGHUP) {
             reload(o);
         } else if (sig == SIGTERM || sig == SIGINT) {
@@ -260,21 +310,24 @@ int runtime_main(struct smfiDesc *desc, const runtime_opts_t *o, char *err,
     pthread_t tid;
     int rc;
 
-    if (setup(desc, o, err, errlen) < 0)
-        return -1;
-    /* Blocked here, so inherited by every thread libmilter creates; only
-     * this thread waits for them. */
+    /* Blocked before the socket exists (a signal sent as soon as it
+     * accepts must wait for us, not kill the process), and so inherited by
+     * every thread libmilter creates; then caught in this thread only. */
     sigemptyset(&set);
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+    if (setup(desc, o, err, errlen) < 0)
+        return -1;
     if ((rc = pthread_create(&tid, NULL, milter_thread, NULL)) != 0) {
         snprintf(err, errlen, "cannot start the milter thread: %s", strerror(rc));
         return -1;
     }
+    if (catch_signals(&set, err, errlen) < 0)
+        return -1;
     log_info("%s: listening on %s", o->name, o->socket);
-    wait_signals(o, &set);
+    wait_signals(o);
     drain(o);
     finish(tid, o);
     log_info("%s: stopped", o->name);

@@ -31,11 +31,12 @@
  *	only the macros listed per stage (smfi_setsymlist). Both switches
  *	exist so the effect can be measured.
  *
- *	Signals: the main thread waits for SIGTERM, SIGINT and SIGHUP with
- *	sigtimedwait(). Linux delivers a signal sent to the process to its
- *	main thread when that thread is waiting for it, so libmilter's own
- *	signal thread, which would treat SIGHUP as "stop", does not see
- *	them. SIGHUP calls opts.reload (the daemon keeps serving whether it
+ *	Signals: every thread blocks SIGTERM, SIGINT and SIGHUP except the
+ *	main thread, which catches them with a handler that never blocks
+ *	them (SA_NODEFER) and passes them on through a pipe. Linux delivers
+ *	a signal sent to the process to its main thread when that thread
+ *	does not block it, so libmilter's own signal thread, which would
+ *	treat SIGHUP as "stop", does not see them. SIGHUP calls opts.reload (the daemon keeps serving whether it
  *	succeeds or not); SIGTERM and SIGINT stop accepting connections,
  *	wait (at most opts.drain_ms) until no callback is running, so a
  *	message being judged gets its verdict, and return 0.

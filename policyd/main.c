@@ -221,6 +221,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     metric_set(pmetrics.connections, (int64_t) server_connections(d->server));
 }
 
+static sigset_t held_signals;
+
 static void run(daemon_t *d)
 {
     struct event *sigs[3], *tick;
@@ -233,6 +235,9 @@ static void run(daemon_t *d)
     }
     tick = event_new(d->base, -1, EV_PERSIST, on_tick, d);
     event_add(tick, &second);
+    /* Signals that came while starting were held (see main); libevent
+     * handles them from here. */
+    sigprocmask(SIG_UNBLOCK, &held_signals, NULL);
     event_base_dispatch(d->base);
     for (int i = 0; i < 3; i++)
         event_free(sigs[i]);
@@ -302,6 +307,13 @@ int main(int argc, char **argv)
     log_level_parse(config_str(d.cfg, "global", "log_level"), &level);
     log_open("postern-policyd", foreground ? LOG_TO_STDERR : LOG_TO_SYSLOG, level);
     signal(SIGPIPE, SIG_IGN);
+    /* The port accepts before the signal events exist: hold SIGHUP and
+     * SIGTERM until then instead of dying of them. */
+    sigemptyset(&held_signals);
+    sigaddset(&held_signals, SIGHUP);
+    sigaddset(&held_signals, SIGTERM);
+    sigaddset(&held_signals, SIGINT);
+    sigprocmask(SIG_BLOCK, &held_signals, NULL);
     if ((rc = start(&d, foreground, err, sizeof(err))) != 0)
         log_err("postern-policyd: %s", err);
     else
