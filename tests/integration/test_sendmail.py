@@ -20,11 +20,9 @@ import json
 import os
 import re
 import shutil
-import signal
 import smtplib
 import subprocess
 import tempfile
-import time
 
 import pytest
 
@@ -73,6 +71,7 @@ define(`ALIAS_FILE', `{dir}/aliases')dnl
 define(`HELP_FILE', `{dir}/helpfile')dnl
 define(`confCW_FILE', `{dir}/local-host-names')dnl
 define(`confCT_FILE', `{dir}/trusted-users')dnl
+define(`confCR_FILE', `-o {dir}/relay-domains')dnl
 define(`confDELIVERY_MODE', `interactive')dnl
 define(`confTO_IDENT', `0')dnl
 FEATURE(`nocanonify')dnl
@@ -90,10 +89,11 @@ R$* < @ $* > $*\t$#sink $@ localhost $: $1<@$2>$3
 """
 
 # Runs inside the new namespaces: $1 the test's sendmail directory,
-# $2 the binary, $3 the sendmail.cf.
-NAMESPACE_SH = ('hostname mx.postern.test && mount --bind "$1/hosts" /etc/hosts && '
-                'mount --bind "$1/resolv.conf" /etc/resolv.conf && '
-                'exec "$2" -C "$3" -bD -X "$1/traffic.log"')
+# $2 the binary, $3 the sendmail.cf, then more sendmail arguments.
+NAMESPACE_SH = ('d=$1 sm=$2 cf=$3; shift 3; hostname mx.postern.test && '
+                'mount --bind "$d/hosts" /etc/hosts && '
+                'mount --bind "$d/resolv.conf" /etc/resolv.conf && '
+                'exec "$sm" -C "$cf" -bD -X "$d/traffic.log" "$@"')
 
 
 def snippet_macros():
@@ -117,13 +117,14 @@ class Sendmail(harness.Server):
     ([(name, our socket spec)], in order) and MACROS (m4 define lines;
     None: those of conf/sendmail/postern.mc)."""
 
-    def __init__(self, workdir, filters, macros=None):
+    def __init__(self, workdir, filters, macros=None, trace=False):
         self.dir = os.path.join(workdir, "sendmail")
         self.outdir = os.path.join(self.dir, "delivered")
         self.cf = os.path.join(self.dir, "sendmail.cf")
         self.port = harness.free_port()
         self.filters = list(filters)
         self.macros = snippet_macros() if macros is None else macros
+        self.trace = trace
         self.proc = None
 
     def mc(self):
@@ -154,7 +155,9 @@ class Sendmail(harness.Server):
                            timeout=30)
         self.proc = subprocess.Popen(
             ["unshare", "--uts", "--mount", "--", "sh", "-c", NAMESPACE_SH, "sh",
-             self.dir, SM_BIN, self.cf],
+             self.dir, SM_BIN, self.cf]
+            # -d64.100: milter debugging, which names every macro sent.
+            + (["-D", os.path.join(self.dir, "debug.log"), "-d64.100"] if self.trace else []),
             stdout=open(self.log_path(), "w"), stderr=subprocess.STDOUT,
             start_new_session=True)
         harness.STARTED_PIDS.add(self.proc.pid)
@@ -171,26 +174,20 @@ class Sendmail(harness.Server):
                                                                      f.read()))
         return harness.tcp_accepts(self.port)
 
+    # Postfix's bounded SIGKILL sweep, over our _instance_pids() below.
+    _kill_leftovers = harness.Postfix._kill_leftovers
+
     def stop(self):
         if self.proc is None:
             return
-        sid = self.proc.pid
+        self.sid = self.proc.pid
         harness.stop_process(self.proc)
         self.proc = None
-        # SMTP children share the daemon's session; mailers get their own
-        # session but name our directory on their command line.
-        for _ in range(50):
-            left = [p for p in self._our_pids(sid) if harness.pid_alive(p)]
-            if not left:
-                return
-            for p in left:
-                try:
-                    os.kill(p, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.1)
+        self._kill_leftovers()
 
-    def _our_pids(self, sid):
+    def _instance_pids(self):
+        """SMTP children share the daemon's session; mailers get their own
+        session but name our directory on their command line."""
         found = []
         for d in filter(str.isdigit, os.listdir("/proc")):
             try:
@@ -200,9 +197,13 @@ class Sendmail(harness.Server):
                     cmd = f.read()
             except OSError:
                 continue
-            if int(fields[3]) == sid or self.dir.encode() in cmd:
+            if int(fields[3]) == self.sid or self.dir.encode() in cmd:
                 found.append(int(d))
         return found
+
+    def debug_log(self):
+        with open(os.path.join(self.dir, "debug.log"), errors="replace") as f:
+            return f.read()
 
     def traffic(self):
         try:
@@ -284,8 +285,8 @@ def bed(sockdir, workdir, start):
             d.name = name
             return d
 
-        def sendmail(self, milters, macros=None):
-            return start(Sendmail(workdir, [(m.name, m.spec) for m in milters], macros))
+        def sendmail(self, milters, macros=None, trace=False):
+            return start(Sendmail(workdir, [(m.name, m.spec) for m in milters], macros, trace))
     return Bed()
 
 
@@ -336,3 +337,80 @@ def test_header_arrives_with_sendmails_queue_id_and_rcpt_rejects_reach_the_clien
     assert got["X-Postern-Test"] == ("queue-id=%s; client=127.0.0.1; helo=client.example.net; "
                                      "from=alice@example.net; rcpts=2" % qid)
     assert "%s: testmilter:" % qid in m.log_text()
+
+
+def test_forged_authres_go_and_ours_comes_first(bed, workdir):
+    d = bed.dtest()
+    sm = bed.sendmail([d], trace=True)
+    extra = ["Authentication-Results: %s; spf=pass smtp.mailfrom=evil@example.net" % AUTHSERV,
+             "Authentication-Results: other.example; spf=fail",
+             "Authentication-Results: %s; arc=pass" % AUTHSERV]
+    replies, data, qid = sm.send("alice@example.net", ["bob@example.org"], message(extra))
+    assert data and data[0] == 250, (replies, data)
+    msg = sm.wait_delivered(qid)
+    fields = msg.get_all("Authentication-Results")
+    assert len(fields) == 2, fields
+    assert fields[0].startswith(AUTHSERV + ";") and "smtp.mailfrom=alice@example.net" in fields[0]
+    assert fields[1] == "other.example; spf=fail"
+    # Ours is the first field of all, above Sendmail's own Received.
+    assert msg.keys()[:2] == ["Authentication-Results", "Received"], msg.keys()
+    assert "forged=2" in d.log_text()
+    # mglue took the queue id at MAIL: Sendmail has it from then on.
+    # The snippet's EOM list is what gives "i" at end of message.
+    assert "milter_send_macros(dtest, E): i=%s\n" % qid in sm.debug_log()
+    recs = audit_records(os.path.join(workdir, "dtest.jsonl"))
+    assert [(r["qid"], r["rcpt"], r["action"]) for r in recs] == [
+        (qid, ["bob@example.org"], "accept")], recs
+
+
+def test_end_of_message_reject_reaches_the_client_with_our_text(bed):
+    d = bed.dtest(action="reject")
+    sm = bed.sendmail([d])
+    replies, data, qid = sm.send("alice@example.net", ["bob@example.org"], message())
+    assert replies["bob@example.org"][0] == 250
+    # mact doubled the "%" for libmilter; the client sees one.
+    assert data == (550, "5.7.1 no thanks, 100% sure"), data
+    assert qid is None and sm.delivered() == []
+    assert "action=reject" in d.log_text()
+
+
+def test_later_milter_sees_the_fields_an_earlier_one_added(bed):
+    # Both claim "spf" under our authserv-id, so the second takes the
+    # first one's field for forged: proof that it saw that field.
+    first, second = bed.dtest("first"), bed.dtest("second")
+    sm = bed.sendmail([first, second])
+    replies, data, qid = sm.send("alice@example.net", ["bob@example.org"], message())
+    assert data[0] == 250, data
+    msg = sm.wait_delivered(qid)
+    assert "%s: dtest: from=<alice@example.net> forged=0" % qid in first.log_text()
+    assert "%s: dtest: from=<alice@example.net> forged=1" % qid in second.log_text()
+    fields = msg.get_all("Authentication-Results")
+    assert len(fields) == 1 and fields[0].startswith(AUTHSERV + ";"), fields
+
+
+def test_dead_milter_with_f_t_means_451_at_mail(bed):
+    m = bed.testmilter()
+    sm = bed.sendmail([m])
+    assert m.stop() == 0
+    replies, data, qid = sm.send("alice@example.net", ["bob@example.org"], message())
+    assert (replies, data, qid) == ({}, (451, "4.3.2 Please try again later"), None)
+    assert sm.delivered() == []
+
+
+def test_sendmail_sends_the_macros_a_milter_asks_for_except_at_eom(bed):
+    # Lists without "i": the test milter asks for it at MAIL, RCPT and
+    # EOM (smfi_setsymlist). Sendmail's milter trace shows what was sent.
+    lists = ("define(`confMILTER_MACROS_ENVFROM', `{mail_addr}')dnl\n"
+             "define(`confMILTER_MACROS_ENVRCPT', `{rcpt_addr}')dnl\n"
+             "define(`confMILTER_MACROS_EOM', `{msg_id}')dnl\n")
+    m = bed.testmilter()
+    sm = bed.sendmail([m], macros=lists, trace=True)
+    replies, data, qid = sm.send("alice@example.net", ["bob@example.org"], message())
+    msg = sm.wait_delivered(qid)
+    sent = re.findall(r"^milter_send_macros\(testmilter, (\w)\): (.*)$", sm.debug_log(), re.M)
+    # (the start-up probe connected too: same connect macros, once more)
+    assert list(dict.fromkeys(sent)) == [
+        ("C", "j=mx.postern.test"), ("M", "i=" + qid), ("R", "i=" + qid),
+        ("E", "{msg_id}=" + msg["Message-ID"])], sent
+    # libmilter still answers "i" at EOM from the MAIL stage's macros.
+    assert msg["X-Postern-Test"].startswith("queue-id=%s;" % qid)
