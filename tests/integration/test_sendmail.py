@@ -102,8 +102,8 @@ def snippet_macros():
         return "".join(line for line in f if line.startswith("define(`confMILTER_MACROS_"))
 
 
-def input_filter(name, spec):
-    return "INPUT_MAIL_FILTER(`%s', `S=%s, %s')dnl" % (name, spec, FILTER_FLAGS)
+def input_filter(name, spec, flags):
+    return "INPUT_MAIL_FILTER(`%s', `S=%s, %s')dnl" % (name, spec, flags)
 
 
 def sendmail_spec(daemon_spec):
@@ -114,10 +114,12 @@ def sendmail_spec(daemon_spec):
 
 class Sendmail(harness.Server):
     """A private Sendmail 8.17 daemon on 127.0.0.1:PORT with FILTERS
-    ([(name, our socket spec)], in order) and MACROS (m4 define lines;
-    None: those of conf/sendmail/postern.mc)."""
+    ([(name, our socket spec)], in order, each with the F= and T= of
+    FLAGS) and MACROS (m4 define lines; None: those of
+    conf/sendmail/postern.mc). TRACE writes Sendmail's milter debugging
+    to debug.log."""
 
-    def __init__(self, workdir, filters, macros=None, trace=False):
+    def __init__(self, workdir, filters, macros=None, trace=False, flags=FILTER_FLAGS):
         self.dir = os.path.join(workdir, "sendmail")
         self.outdir = os.path.join(self.dir, "delivered")
         self.cf = os.path.join(self.dir, "sendmail.cf")
@@ -125,10 +127,12 @@ class Sendmail(harness.Server):
         self.filters = list(filters)
         self.macros = snippet_macros() if macros is None else macros
         self.trace = trace
+        self.flags = flags
         self.proc = None
 
     def mc(self):
-        filters = "\n".join(input_filter(n, sendmail_spec(s)) for n, s in self.filters)
+        filters = "\n".join(input_filter(n, sendmail_spec(s), self.flags)
+                            for n, s in self.filters)
         return TEST_MC.format(dir=self.dir, port=self.port, cf=SM_CF, outdir=self.outdir,
                               filters=filters, macros=self.macros)
 
@@ -285,8 +289,8 @@ def bed(sockdir, workdir, start):
             d.name = name
             return d
 
-        def sendmail(self, milters, macros=None, trace=False):
-            return start(Sendmail(workdir, [(m.name, m.spec) for m in milters], macros, trace))
+        def sendmail(self, milters, **kw):
+            return start(Sendmail(workdir, [(m.name, m.spec) for m in milters], **kw))
     return Bed()
 
 
@@ -388,12 +392,25 @@ def test_later_milter_sees_the_fields_an_earlier_one_added(bed):
     assert len(fields) == 1 and fields[0].startswith(AUTHSERV + ";"), fields
 
 
-def test_dead_milter_with_f_t_means_451_at_mail(bed):
+def first_refusal(sm):
+    """(stage, code, text) of the reply that stopped one message."""
+    try:
+        replies, data, qid = sm.send("alice@example.net", ["bob@example.org"], message())
+    except smtplib.SMTPConnectError as e:
+        return "connect", e.smtp_code, e.smtp_error.decode()
+    if not replies:
+        return ("MAIL",) + data
+    return ("RCPT",) + replies["bob@example.org"] if data is None else ("DATA",) + data
+
+
+@pytest.mark.parametrize("flag,refusal", [
+    ("T", ("MAIL", 451, "4.3.2 Please try again later")),
+    ("R", ("connect", 554, "mx.postern.test ESMTP not accepting messages"))])
+def test_dead_milter_is_refused_as_f_says(bed, flag, refusal):
     m = bed.testmilter()
-    sm = bed.sendmail([m])
+    sm = bed.sendmail([m], flags=FILTER_FLAGS.replace("F=T", "F=" + flag))
     assert m.stop() == 0
-    replies, data, qid = sm.send("alice@example.net", ["bob@example.org"], message())
-    assert (replies, data, qid) == ({}, (451, "4.3.2 Please try again later"), None)
+    assert first_refusal(sm) == refusal
     assert sm.delivered() == []
 
 
