@@ -198,6 +198,22 @@ static void reply_text(const spf_verdict_t *v, const char *ip, spf_decision_t *d
                  who, v->domain);
 }
 
+/* RFC 7372: X.7.23 validation failed, X.7.24 validation error; a
+ * refusal of any other result is local policy (X.7.1). */
+static const char *status_code(spf_result_t r, bool temp)
+{
+    switch (r) {
+    case SPF_RESULT_FAIL:
+    case SPF_RESULT_SOFTFAIL:
+        return temp ? "4.7.23" : "5.7.23";
+    case SPF_RESULT_TEMPERROR:
+    case SPF_RESULT_PERMERROR:
+        return temp ? "4.7.24" : "5.7.24";
+    default:
+        return temp ? "4.7.1" : "5.7.1";
+    }
+}
+
 void spf_policy_decide(const spf_policy_t *p, const spf_verdict_t *v,
                        const char *client_ip, spf_decision_t *d)
 {
@@ -216,8 +232,6 @@ void spf_policy_decide(const spf_policy_t *p, const spf_verdict_t *v,
             break;
         }
     reply_text(v, client_ip, d);
-    if (d->action == MACT_REJECT)
-        d->xcode = v->result == SPF_RESULT_FAIL ? "5.7.23" : "5.7.24";
-    else if (d->action == MACT_TEMPFAIL)
-        d->xcode = "4.7.24";
+    if (d->action == MACT_REJECT || d->action == MACT_TEMPFAIL)
+        d->xcode = status_code(v->result, d->action == MACT_TEMPFAIL);
 }

@@ -24,10 +24,11 @@
  *	("example.com" itself, ".example.com" its subdomains; RESULT "all"
  *	for every result). The first matching override wins.
  *
- *	Replies (RFC 7208 8.4, RFC 7372): reject is 550 5.7.23 with the
- *	domain's explanation when it gave one; tempfail is 451 4.7.24 for
- *	temperror, 451 4.7.24 otherwise too (the only reason to tempfail an
- *	SPF result is a lookup problem); permerror uses 5.7.24 / 4.7.24.
+ *	Replies (RFC 7208 8.4, RFC 7372): fail and softfail use X.7.23 (SPF
+ *	validation failed), temperror and permerror X.7.24 (validation
+ *	error), any other result X.7.1 (local policy); reject is 550 5.x.x,
+ *	tempfail 451 4.x.x. A fail's text is the domain's explanation when
+ *	it gave one.
  *	The text is plain and may hold sender-controlled text; the caller
  *	makes it safe with mact_reply_init.
  *
