@@ -131,7 +131,7 @@ static const char *run_libspf2(const spf_dns_source_t *src, json_t *t, spf_verdi
     static char got[32];
 
     memset(v, 0, sizeof(*v));
-    if (spf_libspf2_check(src, str_or(t, "host", ""), str_or(t, "helo", ""),
+    if (spf_libspf2_check(src, 1, str_or(t, "host", ""), str_or(t, "helo", ""),
                           str_or(t, "mailfrom", ""), got, sizeof(got), v->explanation,
                           sizeof(v->explanation)) < 0)
         snprintf(got, sizeof(got), "(libspf2 failed)");

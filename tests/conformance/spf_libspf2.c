@@ -64,10 +64,17 @@ int spf_libspf2_record_safe(const char *txt, size_t len)
     return 1;
 }
 
+/* What the DNS layer's hook points to. */
+typedef struct layer {
+    const spf_dns_source_t *src;
+    int guard;
+} layer_t;
+
 static SPF_dns_rr_t *lookup(SPF_dns_server_t *server, const char *domain, ns_type type,
                             int should_cache)
 {
-    const spf_dns_source_t *src = server->hook;
+    const layer_t *layer = server->hook;
+    const spf_dns_source_t *src = layer->src;
     spf_answer_t ans;
     spf_dns_status_t st;
     SPF_dns_rr_t *rr;
@@ -81,7 +88,8 @@ static SPF_dns_rr_t *lookup(SPF_dns_server_t *server, const char *domain, ns_typ
         st = src->query(src->ctx, domain, (spf_rrtype_t) type, 5000, &ans);
     rr = SPF_dns_rr_new_init(server, domain, type, 0, herrno_of(st));
     for (size_t i = 0; rr != NULL && st == SPF_DNS_OK && i < ans.n; i++) {
-        if (type == ns_t_txt && !spf_libspf2_record_safe(ans.rr[i].text, ans.rr[i].len))
+        if (type == ns_t_txt && layer->guard
+            && !spf_libspf2_record_safe(ans.rr[i].text, ans.rr[i].len))
             continue;
         if (copy_rr(rr, rr->num_rr, type, &ans.rr[i]) < 0)
             break;
@@ -97,10 +105,11 @@ static void destroy(SPF_dns_server_t *server)
     (void) server;
 }
 
-int spf_libspf2_check(const spf_dns_source_t *src, const char *ip, const char *helo,
-                      const char *mailfrom, char *result, size_t rlen, char *exp,
-                      size_t explen)
+int spf_libspf2_check(const spf_dns_source_t *src, int guard, const char *ip,
+                      const char *helo, const char *mailfrom, char *result, size_t rlen,
+                      char *exp, size_t explen)
 {
+    layer_t layer = { src, guard };
     SPF_dns_server_t *dns = calloc(1, sizeof(*dns));
     SPF_server_t *server;
     SPF_request_t *req;
@@ -112,7 +121,7 @@ int spf_libspf2_check(const spf_dns_source_t *src, const char *ip, const char *h
     dns->destroy = destroy;
     dns->lookup = lookup;
     dns->name = "postern";
-    dns->hook = (void *) src;
+    dns->hook = &layer;
     if ((server = SPF_server_new_dns(dns, 0)) == NULL) {
         free(dns);
         return -1;

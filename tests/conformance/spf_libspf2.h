@@ -17,11 +17,13 @@
 
 /* MAIL FROM check (HELO for an empty MAILFROM) of IP through SRC.
  * Writes libspf2's result name ("pass", "fail", ...) to RESULT and its
- * explanation, when it has one, to EXP. 0, or -1 when libspf2 could
- * not even start. */
-int spf_libspf2_check(const spf_dns_source_t *src, const char *ip, const char *helo,
-                      const char *mailfrom, char *result, size_t rlen, char *exp,
-                      size_t explen);
+ * explanation, when it has one, to EXP. With GUARD set, TXT records
+ * that spf_libspf2_record_safe refuses are withheld from libspf2; 0
+ * shows it everything (only for observing libspf2's bugs in a child
+ * process). 0, or -1 when libspf2 could not even start. */
+int spf_libspf2_check(const spf_dns_source_t *src, int guard, const char *ip,
+                      const char *helo, const char *mailfrom, char *result, size_t rlen,
+                      char *exp, size_t explen);
 
 /* Whether a TXT record may be shown to Debian's libspf2: 0 for one that
  * could trigger its macro-compiler underflow (CVE-2023-42118). */
