@@ -151,7 +151,8 @@ static void report(conn_t *c, const state_t *st)
                          : c->mf.reason[0] ? c->mf.reason : c->mf.mechanism;
     json_t *extra = audit_extra(c, st->monitor);
     audit_record_t a = { .step = "spf", .result = result, .reason = reason,
-                         .action = mact_name(c->reply.action), .ms = c->mf.ms,
+                         .action = mact_audit_name(c->reply.action, st->monitor),
+                         .ms = c->mf.ms,
                          .extra = extra };
     char err[256];
 
@@ -277,12 +278,15 @@ static sfsistat s_envrcpt(SMFICTX *ctx, char **argv)
 
 static sfsistat s_header(SMFICTX *ctx, char *name, char *value)
 {
+    conn_t *c = conn_of(ctx);
     state_t *st;
 
+    /* The audit record carries the Message-ID ("postern why"). */
+    menv_header(c->env, name, value);
     if (strcasecmp(name, "Authentication-Results") != 0)
         return SMFIS_CONTINUE;
     st = milterd_acquire();
-    mact_authres_seen(&conn_of(ctx)->ar, value, strlen(value), st->authserv_id, own_methods);
+    mact_authres_seen(&c->ar, value, strlen(value), st->authserv_id, own_methods);
     milterd_release(st);
     return SMFIS_CONTINUE;
 }
