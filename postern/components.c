@@ -9,13 +9,17 @@
 #include "components.h"
 #include "limit.h"
 #include "policyd_conf.h"
+#include "spf_conf.h"
 
 static const conf_section_t *const policyd_own[] = {
     &policyd_conf_section, &limit_conf_section, NULL
 };
 
+static const conf_section_t *const spf_own[] = { &spf_conf_section, NULL };
+
 static const component_t table[] = {
     { "policyd", "postern-policyd", COMPONENT_POLICY, policyd_own },
+    { "spf", "postern-spf", COMPONENT_MILTER, spf_own },
     { NULL, NULL, COMPONENT_MILTER, NULL }   /* end */
 };
 
