@@ -41,6 +41,9 @@
 #include "mact.h"
 #include "menv.h"
 
+/* smfiDesc flags: SMFIF_QUARANTINE for MACT_QUARANTINE, SMFIF_ADDHDRS
+ * for mglue_authres_add, SMFIF_CHGHDRS for mglue_authres_strip. */
+
 /* Macro lists for runtime_proto_t.macros, per stage. */
 #define MGLUE_CONNECT_MACROS "{daemon_name}"
 #define MGLUE_MAIL_MACROS "i {auth_authen}"
