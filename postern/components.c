@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include "attach_conf.h"
 #include "components.h"
 #include "limit.h"
 #include "policyd_conf.h"
@@ -14,8 +15,13 @@ static const conf_section_t *const policyd_own[] = {
     &policyd_conf_section, &limit_conf_section, NULL
 };
 
+static const conf_section_t *const attach_own[] = {
+    &attach_conf_section, &attach_rule_conf_section, NULL
+};
+
 static const component_t table[] = {
     { "policyd", "postern-policyd", COMPONENT_POLICY, policyd_own },
+    { "attach", "postern-attach", COMPONENT_MILTER, attach_own },
     { NULL, NULL, COMPONENT_MILTER, NULL }   /* end */
 };
 

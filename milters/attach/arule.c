@@ -179,15 +179,17 @@ static bool rule_exempt(const rule_t *r, const arule_env_t *env)
     return true;
 }
 
-/* "image/" plus a star matches any image type; otherwise the whole
- * type, in any case. */
+/* "image/" (or "image/" and a star) matches any image type; otherwise
+ * the whole type, in any case. */
 static bool type_in(const char *type, const list_t *l)
 {
     for (size_t i = 0; i < l->n; i++) {
         const char *p = l->v[i];
         size_t len = strlen(p);
-        if (len >= 2 && strcmp(p + len - 2, "/*") == 0) {
-            if (strncasecmp(type, p, len - 1) == 0)
+        if (len >= 2 && strcmp(p + len - 2, "/*") == 0)
+            len--;
+        if (len >= 1 && p[len - 1] == '/') {
+            if (strncasecmp(type, p, len) == 0)
                 return true;
         } else if (strcasecmp(type, p) == 0) {
             return true;

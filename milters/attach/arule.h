@@ -28,8 +28,8 @@
  *	Match keys: ext (any extension of the cleaned file name, or the
  *	last with ext_last_only; both the filename and a differing
  *	Content-Type name are checked), name_trick (aname.h ANAME_TRICKS),
- *	true_type and declared_type ("type/subtype", or "type/" and a
- *	star for any subtype),
+ *	true_type and declared_type ("type/subtype", or "type/" for any
+ *	subtype),
  *	mismatch (arule_mismatch), encrypted, unreadable, max_depth
  *	(archive levels above it), max_size (attachments and entries
  *	larger than it).
