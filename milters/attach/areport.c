@@ -123,12 +123,16 @@ void areport_reply(const areport_t *rp, char *buf, size_t len)
 {
     const arule_hit_t *h = decisive(rp);
     const awalk_item_t *it = hit_item(rp, h);
-    char name[ADECIDE_NAME_MAX + 4];
+    char name[ADECIDE_NAME_MAX + 4], outer[ADECIDE_NAME_MAX + 4];
 
     if (h == NULL || strcmp(rp->decision->cause, "rule") != 0)
         snprintf(buf, len, "Message refused: %s", cause_text(rp));
     else if (it == NULL)
         snprintf(buf, len, "Message refused: %s", h->reason);
+    else if (it->entry && (size_t) it->part < rp->nitems)
+        snprintf(buf, len, "Attachment \"%s\" refused: it holds \"%s\": %s",
+                 adecide_safe_name(rp->items[it->part].name, outer),
+                 adecide_safe_name(it->name, name), h->reason);
     else if (it->name[0])
         snprintf(buf, len, "Attachment \"%s\" refused: %s", adecide_safe_name(it->name, name),
                  h->reason);
