@@ -455,7 +455,8 @@ static int write_body(awalk_result_t *r, char **body, size_t *bodylen, char *err
         if (*body == NULL) {
             snprintf(err, errlen, "out of memory");
         } else {
-            memcpy(*body, ba->data, ba->len);
+            if (ba->len > 0)
+                memcpy(*body, ba->data, ba->len);
             *bodylen = ba->len;
             rc = 0;
         }
