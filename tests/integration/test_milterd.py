@@ -67,6 +67,18 @@ def test_forged_fields_go_ours_comes_first_foreign_ones_stay(workdir, start, pos
     recs = [r for r in audit_records(workdir) if r.get("qid") == qid]
     assert len(recs) == 1 and recs[0]["component"] == "dtest", recs
     assert recs[0]["client_ip"] == "127.0.0.1" and recs[0]["rcpt"] == ["bob@example.org"]
+    # The Message-ID is recorded, and finds the message for postern why.
+    msgid = msg["Message-ID"]
+    assert recs[0]["msgid"] == msgid
+    why = subprocess.run([os.path.join(harness.build_dir(), "bin", "postern"), "why", "-f",
+                          os.path.join(workdir, "audit.jsonl"), "--message-id", msgid],
+                         capture_output=True, text=True, timeout=30)
+    assert why.returncode == 0, why.stderr
+    assert why.stdout.startswith("%s: 1 step" % qid) and "outcome: accept (dtest" in why.stdout
+    why = subprocess.run([os.path.join(harness.build_dir(), "bin", "postern"), "why", "-f",
+                          os.path.join(workdir, "audit.jsonl"), "--message-id", "<no@such>"],
+                         capture_output=True, text=True, timeout=30)
+    assert why.returncode == 1 and "no audit record has Message-ID <no@such>" in why.stderr
 
 
 def test_reject_reply_is_ours_and_safe(workdir, start, postfix):
@@ -87,7 +99,7 @@ def test_monitor_mode_changes_nothing(workdir, start, postfix):
     msg = pf.wait_delivered(qid)
     assert msg.get_all("Authentication-Results") == ["%s; spf=pass" % AUTHSERV]
     rec = [r for r in audit_records(workdir) if r.get("qid") == qid][0]
-    assert rec["action"] == "reject"
+    assert rec["action"] == "monitor:reject"
     assert "(monitor)" in d.log_text()
 
 
@@ -108,6 +120,40 @@ def test_sighup_swaps_the_config_and_a_bad_file_keeps_the_old(workdir, start, po
     assert send()[1][0] == 451          # still the last good config
     assert d.proc.poll() is None
     assert d.stop() == 0
+
+
+def scrape(port):
+    import urllib.request
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        return r.read().decode()
+
+
+def metric(text, name, **labels):
+    want = ",".join('%s="%s"' % kv for kv in labels.items())
+    for line in text.splitlines():
+        if line.startswith("%s{%s} " % (name, want)):
+            return float(line.split()[-1])
+    raise AssertionError("%s{%s} not in metrics:\n%s" % (name, want, text))
+
+
+def test_metrics_count_callbacks_replies_and_actions(workdir, start, postfix):
+    port = harness.free_port()
+    d = dtest(workdir, start, action="reject", extra="metrics_listen = 127.0.0.1:%d\n" % port)
+    pf = postfix(milters=[d.postfix_address])
+    for _ in range(2):
+        assert pf.send("alice@example.net", ["bob@example.org"], message([]))[1][0] == 550
+    text = scrape(port)
+    assert metric(text, "postern_milter_replies_total", component="dtest", stage="eom",
+                  reply="reject") == 2
+    assert metric(text, "postern_milter_actions_total", component="dtest", action="reject",
+                  enforced="yes") == 2
+    assert metric(text, "postern_milter_actions_total", component="dtest", action="accept",
+                  enforced="yes") == 0
+    assert metric(text, "postern_milter_callback_seconds_count", component="dtest",
+                  stage="eom") == 2
+    assert metric(text, "postern_milter_callback_seconds_count", component="dtest",
+                  stage="envrcpt") >= 2
+    assert metric(text, "postern_milter_connections_total", component="dtest") >= 2
 
 
 def test_check_mode_exits_78_naming_the_key(workdir):
