@@ -123,6 +123,14 @@ static void reports_name_the_file_rule_and_reason(void **state)
     areport_notice(&rp, &hit, "Removed {name}: {reason}. {other}", buf, sizeof(buf));
     assert_string_equal(buf, "Removed invoice.pdf.exe: extension .exe. {other}");
 
+    /* An archive entry: the reply names the archive and the entry. */
+    items[1].entry = true;
+    items[1].part = 0;
+    snprintf(items[0].name, sizeof(items[0].name), "files.zip");
+    areport_reply(&rp, buf, sizeof(buf));
+    assert_string_equal(buf, "Attachment \"files.zip\" refused: it holds \"invoice.pdf.exe\": "
+                             "extension .exe");
+
     adecision_t lim = { MACT_REJECT, false, "limit" };
     rp.decision = &lim;
     areport_reply(&rp, buf, sizeof(buf));

@@ -6,9 +6,11 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -345,6 +347,56 @@ static void safe_names_fit_a_reply(void **state)
     assert_string_equal(out + ADECIDE_NAME_MAX, "...");
 }
 
+/* The [attach] part of the sample postern.conf, with its commented keys
+ * and sections (";key", ";[section]") switched on. Caller frees. */
+static char *sample_attach_part(void)
+{
+    char path[1024], line[512];
+    FILE *f;
+    size_t cap = 1 << 16, o = 0;
+    char *out = calloc(1, cap);
+    bool on = false;
+
+    snprintf(path, sizeof(path), "%s/conf/postern.conf", getenv("POSTERN_SOURCE_DIR"));
+    f = fopen(path, "r");
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        on = on || strncmp(line, ";[attach]", 9) == 0 || strncmp(line, "[attach]", 8) == 0;
+        if (!on || (line[0] == ';' && (line[1] == ' ' || line[1] == '\n')))
+            continue;
+        o += (size_t) snprintf(out + o, cap - o, "%s", line[0] == ';' ? line + 1 : line);
+    }
+    fclose(f);
+    return out;
+}
+
+static void sample_rule_set_loads_and_blocks_programs(void **state)
+{
+    char *text = sample_attach_part(), err[256];
+    config_t *cfg = load(text);
+    arule_set_t *rs = arule_set_new(cfg, err, sizeof(err));
+    awalk_item_t items[] = {
+        part("invoice.pdf.exe", "application/pdf", "application/pdf", 10),
+        part("scan.pdf", "application/pdf", "application/x-dosexec", 10),
+        part("a\xE2\x80\xAE" "gpj.js", "image/jpeg", "text/plain", 10),
+        part("report.pdf", "application/pdf", "application/pdf", 10),
+    };
+    arule_env_t env = { "example.net", NULL, 0, 100 };
+
+    (void) state;
+    assert_non_null(rs);
+    assert_true(arule_set_count(rs) >= 5);
+    for (size_t i = 0; i < 4; i++) {
+        arule_verdict_t v;
+        assert_int_equal(arule_eval(rs, &env, &items[i], 1, &v), 0);
+        assert_int_equal(v.action, i < 3 ? ARULE_REJECT : ARULE_ALLOW);
+        arule_verdict_free(&v);
+    }
+    arule_set_free(rs);
+    config_unref(cfg);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +408,7 @@ int main(void)
         cmocka_unit_test(domains_match_with_subdomains_only_on_label_boundaries),
         cmocka_unit_test(decision_weighs_rules_limits_and_suspect_mime),
         cmocka_unit_test(safe_names_fit_a_reply),
+        cmocka_unit_test(sample_rule_set_loads_and_blocks_programs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
