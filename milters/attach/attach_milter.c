@@ -156,6 +156,7 @@ static sfsistat a_header(SMFICTX *ctx, char *name, char *value)
     conn_t *c = conn_of(ctx);
     char err[200];
 
+    menv_header(c->env, name, value);
     if (!c->failed && acollect_header(c->col, name, value, err, sizeof(err)) < 0)
         conn_fail(c, err);
     return SMFIS_CONTINUE;
@@ -211,7 +212,7 @@ static sfsistat fail(SMFICTX *ctx, conn_t *c, const char *qid, const struct time
     mact_reply_init(&r, a, "4.3.0", "Message could not be examined for attachments");
     log_err("%s: attach: %saction=%s cause=error reason=\"%s\"", qid,
             c->st->monitor ? "monitor " : "", mact_name(a), c->why);
-    audit(c, "error", c->why, mact_name(a), ms_since(t0), NULL);
+    audit(c, "error", c->why, mact_audit_name(a, c->st->monitor), ms_since(t0), NULL);
     if (a == MACT_TAG && !c->st->monitor)
         smfi_addheader(ctx, (char *) c->st->tag_header, "action=tag; cause=error");
     return mglue_apply(ctx, &r, c->st->monitor);
@@ -310,7 +311,8 @@ static void report(conn_t *c, const areport_t *rp, const char *qid, double ms)
         snprintf(reason, sizeof(reason), "%s", v->hits[v->decisive].reason);
     else
         areport_reply(rp, reason, sizeof(reason));
-    audit(c, rp->decision->cause, reason, mact_name(rp->decision->action), ms, extra);
+    audit(c, rp->decision->cause, reason, mact_audit_name(rp->decision->action, rp->monitor),
+          ms, extra);
     json_decref(extra);
 }
 

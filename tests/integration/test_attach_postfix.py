@@ -290,5 +290,6 @@ def test_monitor_mode_changes_nothing_but_audits(workdir, start, postfix):
     got = pf.wait_delivered(qid)
     assert got["X-Postern-Attach"] is None
     rec = record_for(workdir, qid)
-    assert rec["action"] == "reject" and rec["extra"]["monitor"] is True
+    assert rec["action"] == "monitor:reject" and rec["extra"]["monitor"] is True
+    assert rec["msgid"].startswith("<")
     assert "monitor action=reject" in m.log_text()
