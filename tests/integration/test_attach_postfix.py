@@ -293,3 +293,26 @@ def test_monitor_mode_changes_nothing_but_audits(workdir, start, postfix):
     assert rec["action"] == "monitor:reject" and rec["extra"]["monitor"] is True
     assert rec["msgid"].startswith("<")
     assert "monitor action=reject" in m.log_text()
+
+
+def test_sighup_loads_new_rules_and_keeps_old_ones_on_error(workdir, start, postfix):
+    import signal
+    m = attach_milter(workdir, start, rules="")
+    pf = postfix_for(postfix, m)
+    run_exe = message((b"echo\n", "application", "octet-stream", "run.exe"))
+    _, data, _ = send(pf, run_exe)
+    assert data[0] == 250, data
+
+    conf = os.path.join(workdir, "postern.conf")
+    with open(conf, "a") as f:
+        f.write("[attach-rule exe]\next = exe\naction = reject\n")
+    m.signal(signal.SIGHUP)
+    harness.wait_until(lambda: rejected(send(pf, run_exe)[1]), 10, "the new rule")
+
+    # A broken file is refused and the rule in force stays.
+    with open(conf, "a") as f:
+        f.write("[attach-rule bad]\naction = explode\n")
+    m.signal(signal.SIGHUP)
+    harness.wait_until(lambda: "explode" in m.log_text(), 10, "the reload error logged")
+    _, data, _ = send(pf, run_exe)
+    assert rejected(data), data
