@@ -219,6 +219,16 @@ static GMimeStream *decode(GMimeObject *obj)
     return mem;
 }
 
+/* The message text itself: a part without a file name or attachment
+ * disposition, declared text/plain or text/html. Mail programs show it
+ * rather than save it, so its true type is taken as declared; libmagic
+ * spends a millisecond or two on any text, for nothing here. */
+static bool inline_text(const awalk_item_t *it)
+{
+    return !it->attachment && (strcmp(it->declared, "text/plain") == 0
+                               || strcmp(it->declared, "text/html") == 0);
+}
+
 static int leaf(awalk_result_t *r, GMimeObject *obj, GObject *parent, int index,
                 const char *path)
 {
@@ -248,7 +258,10 @@ static int leaf(awalk_result_t *r, GMimeObject *obj, GObject *parent, int index,
         return -1;
     GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
     it->size = ba->len;
-    acontent_type(r->w->content, ba->data, ba->len, it->true_type, sizeof(it->true_type));
+    if (inline_text(it))
+        snprintf(it->true_type, sizeof(it->true_type), "%s", it->declared);
+    else
+        acontent_type(r->w->content, ba->data, ba->len, it->true_type, sizeof(it->true_type));
     int rc = 0;
     if (acontent_is_archive(it->true_type)) {
         unsigned cf = 0;

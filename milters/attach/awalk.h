@@ -30,8 +30,10 @@
  *	Content-Type name, RFC 2231 and RFC 2047 decoded by GMime, as
  *	UTF-8; cleaning is aname.h's job; when both are given and differ,
  *	the second is kept too), the declared type, the true type
- *	of the decoded content (libmagic), the decoded size, and for
- *	archives their entries (acontent.h).
+ *	of the decoded content (libmagic; for the message text - text/plain
+ *	or text/html without a file name or attachment disposition, which
+ *	mail programs display rather than save - the declared type), the
+ *	decoded size, and for archives their entries (acontent.h).
  *
  *	Broken MIME is not an error: GMime reads what it can, and what it
  *	complains about is summed up in the flags. AWALK_MALFORMED: the

@@ -409,6 +409,28 @@ static void strip_of_a_single_part_message_replaces_the_root(void **state)
     awalk_free(w);
 }
 
+static void message_text_keeps_its_declared_type(void **state)
+{
+    const char msg[] =
+        "Content-Type: multipart/mixed; boundary=\"t\"\r\n\r\n"
+        "--t\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        MZ_B64 "\r\n"
+        "--t\r\nContent-Type: text/plain; name=\"a.txt\"\r\nContent-Transfer-Encoding: base64"
+        "\r\n\r\n" MZ_B64 "\r\n"
+        "--t\r\nContent-Type: text/plain\r\nContent-Disposition: attachment\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n" MZ_B64 "\r\n--t--\r\n";
+    awalk_t *w = walker(100, 20);
+    awalk_result_t *r = run(w, msg);
+
+    (void) state;
+    assert_string_equal(find(r, "1")->true_type, "text/plain");
+    /* A file, by name or disposition: libmagic says what it is. */
+    assert_string_not_equal(find(r, "2")->true_type, "text/plain");
+    assert_string_not_equal(find(r, "3")->true_type, "text/plain");
+    awalk_result_free(r);
+    awalk_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -422,6 +444,7 @@ int main(void)
         cmocka_unit_test(absurd_nesting_and_long_headers_do_not_crash),
         cmocka_unit_test(strip_replaces_one_part_and_keeps_the_rest),
         cmocka_unit_test(strip_of_a_single_part_message_replaces_the_root),
+        cmocka_unit_test(message_text_keeps_its_declared_type),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
