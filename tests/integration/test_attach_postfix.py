@@ -316,3 +316,18 @@ def test_sighup_loads_new_rules_and_keeps_old_ones_on_error(workdir, start, post
     harness.wait_until(lambda: "explode" in m.log_text(), 10, "the reload error logged")
     _, data, _ = send(pf, run_exe)
     assert rejected(data), data
+
+
+def test_folded_header_fields_are_read_as_sent(workdir, start, postfix):
+    """Postfix hands folded fields over with their line breaks: the
+    boundary and the RFC 2231 name split over lines must still be found."""
+    m = attach_milter(workdir, start)
+    pf = postfix_for(postfix, m)
+    raw = (b"From: alice@example.net\r\nTo: bob@example.org\r\nSubject: folded\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed;\r\n\tboundary=\"fold\"\r\n\r\n"
+           b"--fold\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+           b"--fold\r\nContent-Type: application/octet-stream\r\n"
+           b"Content-Disposition: attachment;\r\n filename*0=\"pay\";\r\n filename*1=\"ment.ex\";\r\n"
+           b" filename*2=\"e\"\r\n\r\nxx\r\n--fold--\r\n")
+    _, data, _ = send(pf, raw)
+    assert rejected(data) and '"payment.exe"' in data[1], data
