@@ -7,7 +7,7 @@ set -eu
 
 PKGS="
 build-essential cmake pkg-config clang libclang-rt-14-dev
-libinih-dev libjansson-dev libssl-dev libmilter-dev libunbound-dev
+libinih-dev libjansson-dev libssl-dev libmilter-dev libunbound-dev libopendkim-dev opendkim-tools libmail-dkim-perl python3-dkim
 libcmocka-dev scdoc libevent-dev libmicrohttpd-dev libhiredis-dev
 postfix dnsmasq-base redis-server miltertest swaks postfwd
 python3 python3-pytest
