@@ -73,6 +73,14 @@ static dkim_res_t classify_error(int sigerr, const char **reason)
 dkim_res_t dkim_result_classify(int sigerr, unsigned flags, int bh, int alg,
                                 const char **reason)
 {
+    /* A changed body is the more useful reason than the signature
+     * mismatch libopendkim reports with it. */
+    if (bh == DKIM_SIGBH_MISMATCH && (sigerr == DKIM_SIGERROR_BADSIG
+                                      || sigerr == DKIM_SIGERROR_OK
+                                      || sigerr == DKIM_SIGERROR_UNKNOWN)) {
+        *reason = "body hash did not verify";
+        return DKIM_RES_FAIL;
+    }
     if (sigerr != DKIM_SIGERROR_OK && sigerr != DKIM_SIGERROR_UNKNOWN)
         return classify_error(sigerr, reason);
     if ((flags & DKIM_SIGFLAG_PROCESSED) == 0) {
