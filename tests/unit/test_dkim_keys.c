@@ -17,6 +17,8 @@
 
 #include "dkim_keys.h"
 
+#include "dkim_testdir.h"
+
 static char dir[1024];
 static char tmpdir[64];
 
@@ -58,18 +60,14 @@ static int setup(void **state)
 
     (void) state;
     snprintf(dir, sizeof(dir), "%s/dkim", d ? d : "tests/data");
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/dkimkeys.XXXXXX");
-    assert_non_null(mkdtemp(tmpdir));
+    assert_int_equal(dkim_testdir_new(tmpdir, sizeof(tmpdir), "dkimkeys"), 0);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    char cmd[128];
-
     (void) state;
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return dkim_testdir_remove(tmpdir);
 }
 
 static void patterns_match_exact_wildcard_and_star(void **state)

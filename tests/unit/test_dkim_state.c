@@ -19,6 +19,8 @@
 #include "dkim_conf.h"
 #include "dkim_state.h"
 
+#include "dkim_testdir.h"
+
 static char tmpdir[64];
 
 static int setup(void **state)
@@ -27,8 +29,7 @@ static int setup(void **state)
     char cmd[2048];
 
     (void) state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/dkimstate.XXXXXX");
-    assert_non_null(mkdtemp(tmpdir));
+    assert_int_equal(dkim_testdir_new(tmpdir, sizeof(tmpdir), "dkimstate"), 0);
     snprintf(cmd, sizeof(cmd), "cp %s/dkim/rsa2048.pem %s/dkim/ed25519.pem %s/ && chmod 600 %s/*.pem"
              " && cp %s/rsa2048.pem %s/open.pem && chmod 644 %s/open.pem",
              d ? d : "tests/data", d ? d : "tests/data", tmpdir, tmpdir, tmpdir, tmpdir, tmpdir);
@@ -38,11 +39,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    char cmd[128];
-
     (void) state;
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return dkim_testdir_remove(tmpdir);
 }
 
 /* Builds a state from [dkim] lines EXTRA and a key table TABLE ("" for
