@@ -89,9 +89,11 @@ static int configure(dkim_engine_t *eng, char *err, size_t errlen)
 {
     /* DELAYSIGPROC: keys are fetched at end of message, where a failed
      * lookup leaves the other signatures to be evaluated; at end of
-     * header libopendkim would stop at the first "try again". */
-    uint32_t flags = DKIM_LIBFLAGS_FIXCRLF | DKIM_LIBFLAGS_BADSIGHANDLES
-                     | DKIM_LIBFLAGS_DELAYSIGPROC;
+     * header libopendkim would stop at the first "try again". No
+     * FIXCRLF: MTAs pass the body with CRLF, and that flag makes
+     * libopendkim copy every body byte (header values are made CRLF
+     * here, in field_text). */
+    uint32_t flags = DKIM_LIBFLAGS_BADSIGHANDLES | DKIM_LIBFLAGS_DELAYSIGPROC;
     u_int minbits = eng->o.min_key_bits;
     uint64_t ttl = eng->o.signature_ttl_s, fixed = eng->o.fixed_time;
     DKIM_LIB *lib = eng->lib;

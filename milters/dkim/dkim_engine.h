@@ -47,7 +47,8 @@
  *
  *	Header field values are passed as the MTA gives them (milter:
  *	without the leading space, lines folded with LF or CRLF); bare LF
- *	is made CRLF for hashing.
+ *	is made CRLF for hashing. The body must have CRLF line ends, as
+ *	Postfix and Sendmail pass it (it is hashed as it comes, uncopied).
  *
  * RETURNS
  *	dkim_engine_new / dkim_msg_*: NULL with ERR on failure.

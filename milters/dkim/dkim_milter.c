@@ -159,6 +159,7 @@ static sfsistat k_header(SMFICTX *ctx, char *name, char *value)
 {
     conn_t *c = conn_of(ctx);
 
+    menv_header(c->env, name, value);
     if (c->role == DKIM_ROLE_VERIFY && strcasecmp(name, "Authentication-Results") == 0)
         mact_authres_seen(&c->ar, value, strlen(value), c->st->authserv_id, own_methods);
     (void) keep_header(c, name, value);
@@ -229,10 +230,11 @@ static sfsistat k_body(SMFICTX *ctx, unsigned char *buf, size_t len)
 }
 
 static void audit_one(conn_t *c, const char *step, const char *result, const char *reason,
-                      const char *action, json_t *extra)
+                      mact_t action, json_t *extra)
 {
     audit_record_t r = { .step = step, .result = result, .reason = reason,
-                         .action = action, .ms = menv_elapsed_ms(c->env), .extra = extra };
+                         .action = mact_audit_name(action, c->st->monitor),
+                         .ms = menv_elapsed_ms(c->env), .extra = extra };
     char err[256];
 
     menv_audit_fill(c->env, &r);
@@ -275,7 +277,7 @@ static sfsistat sign_eom(SMFICTX *ctx, conn_t *c)
             mact_reply_init(&r, st->on_sign_error, "4.7.0", "DKIM signing failed, try again later");
         }
         audit_one(c, "sign", ok ? "signed" : "error", ok ? c->why : dkim_msg_error(c->msg),
-                  mact_name(r.action), x);
+                  r.action, x);
         log_info("%s: dkim: sign %s %s %s %s%s", qid_of(c), k->sdid, k->selector, alg,
                  ok ? "signed" : dkim_msg_error(c->msg), st->monitor ? " (monitor)" : "");
         json_decref(x);
@@ -307,8 +309,7 @@ static sfsistat verify_eom(SMFICTX *ctx, conn_t *c)
     for (size_t i = 0; i < n; i++) {
         json_t *x = extra_of(res[i].domain, res[i].selector, res[i].alg, res[i].bits);
 
-        audit_one(c, "verify", dkim_result_name(res[i].res), res[i].reason,
-                  mact_name(r.action), x);
+        audit_one(c, "verify", dkim_result_name(res[i].res), res[i].reason, r.action, x);
         log_info("%s: dkim: verify %s %s %s %s%s%s%s action=%s%s", qid_of(c), res[i].domain,
                  res[i].selector, res[i].alg, dkim_result_name(res[i].res),
                  res[i].reason[0] ? " (" : "", res[i].reason, res[i].reason[0] ? ")" : "",
@@ -316,7 +317,7 @@ static sfsistat verify_eom(SMFICTX *ctx, conn_t *c)
         json_decref(x);
     }
     if (n == 0) {
-        audit_one(c, "verify", "none", "no signature", mact_name(r.action), NULL);
+        audit_one(c, "verify", "none", "no signature", r.action, NULL);
         log_info("%s: dkim: verify none (no signature) action=%s", qid_of(c),
                  mact_name(r.action));
     }
@@ -334,7 +335,7 @@ static sfsistat k_eom(SMFICTX *ctx)
     } else if (c->msg != NULL) {
         rc = verify_eom(ctx, c);
     } else if (c->role == DKIM_ROLE_SIGN) {
-        audit_one(c, "sign", "skipped", c->skip ? c->skip : "internal error", "accept", NULL);
+        audit_one(c, "sign", "skipped", c->skip ? c->skip : "internal error", MACT_ACCEPT, NULL);
         log_info("%s: dkim: not signed (%s: %s)", qid_of(c), c->why,
                  c->skip ? c->skip : "internal error");
     } else {
@@ -342,7 +343,7 @@ static sfsistat k_eom(SMFICTX *ctx)
 
         mact_reply_init(&r, c->st->policy.on_temperror, "4.7.0",
                         "DKIM verification failed, try again");
-        audit_one(c, "verify", "error", "internal error", mact_name(r.action), NULL);
+        audit_one(c, "verify", "error", "internal error", r.action, NULL);
         rc = mglue_apply(ctx, &r, c->st->monitor);
     }
     message_end(c);

@@ -103,9 +103,13 @@ def postern_dkim(workdir, start, dns, keys, internal="127.0.0.0/8", extra=""):
     return start(harness.Daemon([exe(), "-f", "-c", conf], sock, workdir, "dkim"))
 
 
-def audit(workdir, qid):
+def audit_all(workdir):
     with open(os.path.join(workdir, "audit.jsonl")) as f:
-        return [r for r in map(json.loads, f) if r.get("qid") == qid]
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def audit(workdir, qid):
+    return [r for r in audit_all(workdir) if r.get("qid") == qid]
 
 
 def raw(pf, qid):
@@ -231,6 +235,8 @@ def test_dns_down_is_temperror_and_the_configured_action(
     _, data, qid = pf.send("sender@" + DOMAIN, ["bob@example.org"], msg)
     assert data[0] == 451 and "4.7.20" in data[1], data
     assert "temperror" in d.log_text()
+    recs = [r for r in audit_all(workdir) if r["step"] == "verify"]
+    assert recs and recs[-1]["result"] == "temperror" and recs[-1]["action"] == "tempfail", recs
 
 
 def test_monitor_mode_signs_nothing_and_adds_nothing(workdir, start, postfix, keys, dkimdns):
@@ -240,7 +246,8 @@ def test_monitor_mode_signs_nothing_and_adds_nothing(workdir, start, postfix, ke
     out = raw(pf, qid)
     assert b"DKIM-Signature" not in out
     assert "(monitor)" in d.log_text()
-    assert len([r for r in audit(workdir, qid) if r["step"] == "sign"]) == 2
+    recs = [r for r in audit(workdir, qid) if r["step"] == "sign"]
+    assert len(recs) == 2 and all(r["action"].startswith("monitor:") for r in recs), recs
 
 
 def test_rfc8463_example_verifies_through_postfix(workdir, start, postfix, keys):
