@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <opendkim/dkim.h>
 
 #include "dkim_engine.h"
+#include "dkim_signer.h"
 
 #define MAX_SIGN_KEYS DKIM_KEYS_MAX_PER_DOMAIN
 
@@ -24,6 +26,7 @@ struct dkim_msg {
     dkim_engine_t *eng;
     bool signing;
     DKIM *h[MAX_SIGN_KEYS];         /* verify: h[0] only */
+    dkim_signer_t *signer[MAX_SIGN_KEYS];   /* sign: one per key */
     size_t nh;
     unsigned nheaders;
     bool broken;                    /* a limit was hit: see error */
@@ -185,30 +188,26 @@ dkim_msg_t *dkim_msg_sign(dkim_engine_t *eng, const char *id, const dkim_key_t *
                           size_t nkeys, char *err, size_t errlen)
 {
     dkim_msg_t *m = msg_new(eng, true);
-    dkim_canon_t hc = eng->o.relaxed_header ? DKIM_CANON_RELAXED : DKIM_CANON_SIMPLE;
-    dkim_canon_t bc = eng->o.relaxed_body ? DKIM_CANON_RELAXED : DKIM_CANON_SIMPLE;
+    dkim_signer_opts_t so = {
+        .hdrs = eng->o.hdrs, .relaxed_header = eng->o.relaxed_header,
+        .relaxed_body = eng->o.relaxed_body, .ttl = eng->o.signature_ttl_s,
+        .now = eng->o.fixed_time ? eng->o.fixed_time : (uint64_t) time(NULL),
+    };
 
-    if (m == NULL) {
-        snprintf(err, errlen, "out of memory");
+    (void) id;
+    if (m == NULL || eng->o.hdrs == NULL) {
+        snprintf(err, errlen, m == NULL ? "out of memory" : "no header list to sign");
+        dkim_msg_free(m);
         return NULL;
     }
+    /* Our own signer: the keys were parsed at load (libopendkim would
+     * parse them again for every message). */
     for (size_t i = 0; i < nkeys && i < MAX_SIGN_KEYS; i++) {
-        const dkim_key_t *k = keys[i];
-        DKIM_STAT st = DKIM_STAT_NORESOURCE;
-        dkim_alg_t alg = k->alg == DKIM_KEY_ED25519 ? DKIM_SIGN_ED25519SHA256
-                                                    : DKIM_SIGN_RSASHA256;
-
-        m->h[i] = dkim_sign(eng->lib, (const u_char *) (id ? id : "NOQUEUE"), NULL,
-                            (dkim_sigkey_t) k->pem, (const u_char *) k->selector,
-                            (const u_char *) k->sdid, hc, bc, alg, -1, &st);
-        if (m->h[i] == NULL) {
-            snprintf(err, errlen, "libopendkim sign %s/%s: %s", k->sdid, k->selector,
-                     dkim_getresultstr(st));
+        if ((m->signer[i] = dkim_signer_new(keys[i], &so, err, errlen)) == NULL) {
             dkim_msg_free(m);
             return NULL;
         }
         m->nh = i + 1;
-        dkim_set_user_context(m->h[i], m);
     }
     return m;
 }
@@ -261,20 +260,20 @@ int dkim_msg_header(dkim_msg_t *m, const char *name, const char *value)
         msg_break(m, "too many header fields");
         return -1;
     }
-    if ((f = field_text(m, name, value, &len)) == NULL) {
-        /* Left out of the hash: a signature covering it cannot pass. */
-        if (m->signing)
-            msg_break(m, "header field too long to sign");
-        return m->signing ? -1 : 0;
+    if (m->signing) {
+        for (size_t i = 0; i < m->nh; i++)
+            if (strlen(value) > DKIM_ENGINE_MAX_FIELD
+                || dkim_signer_header(m->signer[i], name, value) < 0) {
+                msg_break(m, "header field too long or too many to sign");
+                return -1;
+            }
+        return 0;
     }
-    for (size_t i = 0; i < m->nh; i++) {
-        DKIM_STAT st = dkim_header(m->h[i], (u_char *) f, len);
-
-        if (st != DKIM_STAT_OK && m->signing) {
-            msg_break(m, dkim_getresultstr(st));
-            return -1;
-        }
-    }
+    /* Too long: left out of the hash, so a signature covering it fails. */
+    if ((f = field_text(m, name, value, &len)) == NULL)
+        return 0;
+    for (size_t i = 0; i < m->nh; i++)
+        (void) dkim_header(m->h[i], (u_char *) f, len);
     return 0;
 }
 
@@ -282,7 +281,7 @@ int dkim_msg_eoh(dkim_msg_t *m)
 {
     if (m->broken || m->done)
         return -1;
-    for (size_t i = 0; i < m->nh; i++) {
+    for (size_t i = 0; !m->signing && i < m->nh; i++) {
         DKIM_STAT st = dkim_eoh(m->h[i]);
 
         if (st == DKIM_STAT_NOSIG && !m->signing) {
@@ -303,7 +302,9 @@ int dkim_msg_body(dkim_msg_t *m, const unsigned char *buf, size_t len)
         return -1;
     if (m->nosig)
         return 0;
-    for (size_t i = 0; i < m->nh; i++) {
+    for (size_t i = 0; m->signing && i < m->nh; i++)
+        dkim_signer_body(m->signer[i], buf, len);
+    for (size_t i = 0; !m->signing && i < m->nh; i++) {
         DKIM_STAT st = dkim_body(m->h[i], (u_char *) buf, len);
 
         if (st != DKIM_STAT_OK) {
@@ -383,45 +384,11 @@ static int collect_results(dkim_msg_t *m)
     return 0;
 }
 
-/* The signature field value, with CRLF folding turned into the LF that
- * libmilter's smfi_insheader takes. */
-static char *take_signature(DKIM *h, char *err, size_t errlen)
-{
-    u_char *buf = NULL;
-    size_t len = 0, o = 0;
-    DKIM_STAT st = dkim_getsighdr_d(h, strlen("DKIM-Signature: "), &buf, &len);
-    char *v;
-
-    if (st != DKIM_STAT_OK || buf == NULL) {
-        snprintf(err, errlen, "%s", dkim_getresultstr(st));
-        return NULL;
-    }
-    if ((v = malloc(len + 1)) == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    for (size_t i = 0; i < len; i++)
-        if (buf[i] != '\r')
-            v[o++] = (char) buf[i];
-    v[o] = '\0';
-    return v;
-}
-
 static int sign_eom(dkim_msg_t *m)
 {
-    for (size_t i = 0; i < m->nh; i++) {
-        DKIM_STAT st = dkim_eom(m->h[i], NULL);
-
-        if (st != DKIM_STAT_OK) {
-            const char *e = dkim_geterror(m->h[i]);
-
-            snprintf(m->error, sizeof(m->error), "%s", e != NULL && *e ? e
-                                                                       : dkim_getresultstr(st));
+    for (size_t i = 0; i < m->nh; i++)
+        if ((m->sigs[i] = dkim_signer_finish(m->signer[i], m->error, sizeof(m->error))) == NULL)
             return -1;
-        }
-        if ((m->sigs[i] = take_signature(m->h[i], m->error, sizeof(m->error))) == NULL)
-            return -1;
-    }
     return 0;
 }
 
@@ -470,6 +437,7 @@ void dkim_msg_free(dkim_msg_t *m)
     for (size_t i = 0; i < MAX_SIGN_KEYS; i++) {
         if (m->h[i] != NULL)
             dkim_free(m->h[i]);
+        dkim_signer_free(m->signer[i]);
         free(m->sigs[i]);
     }
     free(m->fieldbuf);

@@ -1,12 +1,13 @@
 /*
- * dkim_engine.h - signing and verifying one message with libopendkim,
+ * dkim_engine.h - signing and verifying one message (verifying with
+ * libopendkim, signing with dkim_signer and keys parsed at load),
  * behind plain calls: feed header fields, the end of the header, body
  * chunks, the end; read the DKIM-Signature values or the results. No
  * libmilter here: the milter, the unit tests and the fuzz target all
  * drive it the same way.
  *
  * NAME
- *	dkim_engine - libopendkim wrapper for one config and its messages
+ *	dkim_engine - DKIM for one config and its messages
  *
  * SYNOPSIS
  *	dkim_engine_opts_t o = { .hdrs = hl, .max_signatures = 5,
@@ -27,7 +28,10 @@
  * DESCRIPTION
  *	An engine holds one DKIM_LIB with the options of one config:
  *	signed and over-signed headers, canonicalization, x= lifetime,
- *	minimum key size, and the key source. Engines are built at config
+ *	minimum key size, and the key source. Signing does not go through
+ *	libopendkim: it would parse the private key again for every
+ *	message (as costly as the RSA signature) and it leaks the key state
+ *	of every Ed25519 signature it makes. Engines are built at config
  *	load; messages are thread-independent (one per milter session).
  *
  *	Key source: verifying asks KEYSRC for the TXT record of
@@ -86,7 +90,7 @@ typedef struct dkim_engine_opts {
     unsigned max_headers;           /* 0: 1000 */
     dkim_keysrc_fn keysrc;          /* required for verifying */
     void *keysrc_arg;
-    uint64_t fixed_time;            /* tests: the clock; 0: real time */
+    uint64_t fixed_time;            /* tests: the clock (t=); 0: real time */
 } dkim_engine_opts_t;
 
 typedef struct dkim_engine dkim_engine_t;

@@ -38,6 +38,7 @@ static void key_clear(dkim_key_t *k)
     free(k->selector);
     free(k->sdid);
     free(k->path);
+    EVP_PKEY_free(k->pkey);
     if (k->pem != NULL) {
         /* The private key must not linger in freed memory. */
         OPENSSL_cleanse(k->pem, strlen(k->pem));
@@ -300,7 +301,8 @@ int dkim_keys_add_pem(dkim_keys_t *kt, const char *pattern, const char *selector
     k->sdid = strdup(sdid);
     k->path = strdup(origin);
     k->pem = strndup(pem, pemlen);
-    if (!k->pattern || !k->selector || !k->sdid || !k->path || !k->pem) {
+    k->pkey = pem_key(pem, pemlen);
+    if (!k->pattern || !k->selector || !k->sdid || !k->path || !k->pem || !k->pkey) {
         key_clear(k);
         snprintf(err, errlen, "out of memory");
         return -1;

@@ -62,6 +62,7 @@ typedef struct dkim_key {
     dkim_keyalg_t alg;
     unsigned bits;
     char *pem;              /* the key as PEM text, what libopendkim takes */
+    struct evp_pkey_st *pkey;   /* the same, parsed once (OpenSSL EVP_PKEY) */
 } dkim_key_t;
 
 typedef struct dkim_keys dkim_keys_t;
