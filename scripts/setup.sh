@@ -7,10 +7,12 @@ set -eu
 
 PKGS="
 build-essential cmake pkg-config clang libclang-rt-14-dev
-libinih-dev libjansson-dev libssl-dev libmilter-dev libunbound-dev libopendkim-dev opendkim-tools libmail-dkim-perl python3-dkim
-libcmocka-dev scdoc libevent-dev libmicrohttpd-dev libhiredis-dev
+libinih-dev libjansson-dev libssl-dev libmilter-dev libunbound-dev
+libopendkim-dev opendkim-tools libmail-dkim-perl python3-dkim
+libcmocka-dev scdoc libevent-dev libmicrohttpd-dev libhiredis-dev libspf2-dev
+libgmime-3.0-dev libmagic-dev libarchive-dev zip
 postfix dnsmasq-base redis-server miltertest swaks postfwd
-python3 python3-pytest
+python3 python3-pytest python3-yaml
 iproute2 procps
 m4 libwrap0
 "
