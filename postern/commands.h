@@ -28,4 +28,8 @@ int cmd_stats(int argc, char **argv);
  * running policy daemon. */
 int cmd_policyd(int argc, char **argv);
 
+/* postern dkim keygen|check-dns ...: make a DKIM key and print its DNS
+ * record; check that the published record matches the private key. */
+int cmd_dkim(int argc, char **argv);
+
 #endif

@@ -8,6 +8,7 @@
 
 #include "attach_conf.h"
 #include "components.h"
+#include "dkim_conf.h"
 #include "limit.h"
 #include "policyd_conf.h"
 #include "spf_conf.h"
@@ -22,11 +23,14 @@ static const conf_section_t *const attach_own[] = {
     &attach_conf_section, &attach_rule_conf_section, NULL
 };
 
+static const conf_section_t *const dkim_own[] = { &dkim_conf_section, NULL };
+
 /* Milters in smtpd_milters order: a milter that reads another's
  * Authentication-Results comes after it. */
 static const component_t table[] = {
     { "policyd", "postern-policyd", COMPONENT_POLICY, policyd_own },
     { "spf", "postern-spf", COMPONENT_MILTER, spf_own },
+    { "dkim", "postern-dkim", COMPONENT_MILTER, dkim_own },
     { "attach", "postern-attach", COMPONENT_MILTER, attach_own },
     { NULL, NULL, COMPONENT_MILTER, NULL }   /* end */
 };

@@ -8,6 +8,7 @@ set -eu
 PKGS="
 build-essential cmake pkg-config clang libclang-rt-14-dev
 libinih-dev libjansson-dev libssl-dev libmilter-dev libunbound-dev
+libopendkim-dev opendkim-tools libmail-dkim-perl python3-dkim
 libcmocka-dev scdoc libevent-dev libmicrohttpd-dev libhiredis-dev libspf2-dev
 libgmime-3.0-dev libmagic-dev libarchive-dev zip
 postfix dnsmasq-base redis-server miltertest swaks postfwd
