@@ -12,6 +12,7 @@ libcmocka-dev scdoc libevent-dev libmicrohttpd-dev libhiredis-dev
 postfix dnsmasq-base redis-server miltertest swaks postfwd
 python3 python3-pytest
 iproute2 procps
+libopendmarc-dev publicsuffix libsqlite3-dev libxml2-dev libxml2-utils zlib1g-dev
 "
 
 missing=""
