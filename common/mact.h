@@ -35,8 +35,8 @@
  *	postern milter in the same chain added it (Postfix and Sendmail show
  *	later milters the fields earlier ones added). Each of our milters
  *	adds fields that carry only its own methods, so a milter removes an
- *	incoming field with our authserv-id when it does not parse, or when
- *	any of its results uses one of OWN_METHODS (the methods this milter
+ *	incoming field with our authserv-id when it does not parse, has no
+ *	results ("id; none"), or when any of its results uses one of OWN_METHODS (the methods this milter
  *	reports: a field claiming our "spf=" result is forged when the SPF
  *	milter sees it), or a method that no postern milter reports
  *	(anything but MACT_AUTHRES_METHODS). Fields with another
@@ -78,11 +78,11 @@ typedef struct mact_reply {
     char text[MACT_MAX_TEXT + 1];
 } mact_reply_t;
 
-/* Fills R for ACTION. XCODE's class decides nothing: REJECT gets 550
- * (or 554 when XCODE is 5.7.0-class and the caller sets it after) and a
- * 5.x.x code, TEMPFAIL 451 and a 4.x.x code: a wrong class in XCODE is
- * corrected (5.7.23 for a tempfail becomes 4.7.23). XCODE NULL: 5.7.1 /
- * 4.7.1. FMT is printf-style; the result is made safe as above. */
+/* Fills R for ACTION: REJECT gets 550 and a 5.x.x status, TEMPFAIL 451
+ * and a 4.x.x status, other actions no reply. The class of XCODE follows
+ * the action (5.7.23 for a tempfail becomes 4.7.23); XCODE NULL or not a
+ * status code: 5.7.1 / 4.7.1. FMT is printf-style; the text is made
+ * safe as above. Use mact_reply_code() for another reply code (554). */
 void mact_reply_init(mact_reply_t *r, mact_t action, const char *xcode,
                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Sets the reply code (e.g. "554"); ignored unless it is three digits

@@ -66,6 +66,8 @@ void menv_mail(menv_t *e, const char *from, const char *qid, const char *auth,
 void menv_rcpt(menv_t *e, const char *rcpt);
 /* Sets the queue id when QID is non-empty (later stages learn it). */
 void menv_set_qid(menv_t *e, const char *qid);
+/* Sets "{daemon_name}" when non-empty (Postfix sends it at connect). */
+void menv_set_daemon_name(menv_t *e, const char *dname);
 
 const char *menv_conn_id(const menv_t *e);
 const char *menv_client_ip(const menv_t *e);      /* "unknown" when none */

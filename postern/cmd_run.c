@@ -100,8 +100,26 @@ static void ensure_parent(const char *file, mode_t mode, const struct passwd *pw
     ensure_dir(dirname(buf), mode, pw);
 }
 
+/* The directory of each enabled milter's unix socket (for Postfix's
+ * chrooted daemons it is inside the queue directory, not run_dir).
+ * 0750: the MTA reaches it through the run user's group. */
+static void prepare_socket_dirs(const config_t *cfg, const struct passwd *pw)
+{
+    for (size_t i = 0; i < components_count(); i++) {
+        const component_t *c = components_get(i);
+        const char *spec = config_str(cfg, c->name, "socket");
+        if (c->kind != COMPONENT_MILTER || !config_bool(cfg, c->name, "enable")
+            || spec == NULL)
+            continue;
+        if (strncmp(spec, "unix:", 5) == 0)
+            ensure_parent(spec + 5, 0750, pw);
+        else if (strncmp(spec, "local:", 6) == 0)
+            ensure_parent(spec + 6, 0750, pw);
+    }
+}
+
 /* The directories the daemons write to after dropping privileges: the
- * socket directory, the audit log's and the policy daemon's state. */
+ * socket directories, the audit log's and the policy daemon's state. */
 static void prepare_dirs(const config_t *cfg)
 {
     const char *user = config_str(cfg, "global", "user");
@@ -110,6 +128,7 @@ static void prepare_dirs(const config_t *cfg)
     if (user && *user && pw == NULL && geteuid() == 0)
         log_warn("user '%s' does not exist: create it (see postern(8))", user);
     ensure_dir(config_str(cfg, "global", "run_dir"), 0755, pw);
+    prepare_socket_dirs(cfg, pw);
     ensure_parent(config_str(cfg, "global", "audit_log"), 0750, pw);
     if (config_bool(cfg, "policyd", "enable"))
         ensure_parent(config_str(cfg, "policyd", "state_file"), 0750, pw);
@@ -174,7 +193,8 @@ static int run_config(const config_t *cfg, const char *conf, int dry_run)
                conf);
         return 0;
     }
-    postfix_hint_write(stdout, cfg);
+    char qdir[PATH_MAX];
+    postfix_hint_write(stdout, cfg, postfix_queue_dir(qdir, sizeof(qdir)));
     fflush(stdout);
     if (dry_run)
         return 0;

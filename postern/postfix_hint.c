@@ -14,7 +14,23 @@
 #include "components.h"
 #include "postfix_hint.h"
 
-int postfix_milter_address(const char *spec, char *buf, size_t buflen)
+/* PATH below QUEUE_DIR, as Postfix should name it: relative to the
+ * queue directory, which is the working directory of every Postfix
+ * daemon whether chrooted (Debian's default for smtpd and cleanup) or
+ * not. An absolute path would name another file inside the chroot. */
+static const char *queue_relative(const char *path, const char *queue_dir)
+{
+    size_t n = queue_dir ? strlen(queue_dir) : 0;
+
+    while (n > 1 && queue_dir[n - 1] == '/')
+        n--;
+    if (n > 1 && strncmp(path, queue_dir, n) == 0 && path[n] == '/' && path[n + 1] != '\0')
+        return path + n + 1;
+    return path;
+}
+
+int postfix_milter_address(const char *spec, const char *queue_dir, char *buf,
+                           size_t buflen)
 {
     sockspec_t ss;
     char err[160];
@@ -25,7 +41,7 @@ int postfix_milter_address(const char *spec, char *buf, size_t buflen)
         return -1;
     switch (ss.family) {
     case SOCKSPEC_UNIX:
-        n = snprintf(buf, buflen, "unix:%s", ss.path);
+        n = snprintf(buf, buflen, "unix:%s", queue_relative(ss.path, queue_dir));
         break;
     case SOCKSPEC_INET:
         /* A daemon listening on every address is reached on loopback. */
@@ -46,7 +62,7 @@ static int enabled(const config_t *cfg, const component_t *c)
     return config_bool(cfg, c->name, "enable");
 }
 
-static void write_milters(FILE *out, const config_t *cfg)
+static void write_milters(FILE *out, const config_t *cfg, const char *queue_dir)
 {
     const char *sep = "smtpd_milters = ";
     char addr[512];
@@ -57,7 +73,7 @@ static void write_milters(FILE *out, const config_t *cfg)
         if (c->kind != COMPONENT_MILTER || !enabled(cfg, c))
             continue;
         const char *spec = config_str(cfg, c->name, "socket");
-        if (spec == NULL || postfix_milter_address(spec, addr, sizeof(addr)) < 0)
+        if (spec == NULL || postfix_milter_address(spec, queue_dir, addr, sizeof(addr)) < 0)
             continue;
         fprintf(out, "%s%s", sep, addr);
         sep = ",\n    ";
@@ -99,7 +115,7 @@ static void write_policy(FILE *out, const config_t *cfg)
         const char *listen;
         if (c->kind != COMPONENT_POLICY || !enabled(cfg, c)
             || (listen = config_str(cfg, c->name, "listen")) == NULL
-            || postfix_milter_address(listen, addr, sizeof(addr)) < 0)
+            || postfix_milter_address(listen, NULL, addr, sizeof(addr)) < 0)
             continue;
         limit_stages(cfg, &rcpt, &eom);
         /* A policy server that does not answer must not stop mail:
@@ -118,7 +134,7 @@ static void write_policy(FILE *out, const config_t *cfg)
     }
 }
 
-int postfix_hint_write(FILE *out, const config_t *cfg)
+int postfix_hint_write(FILE *out, const config_t *cfg, const char *queue_dir)
 {
     int n = 0;
 
@@ -127,7 +143,25 @@ int postfix_hint_write(FILE *out, const config_t *cfg)
     if (n == 0)
         return 0;
     fprintf(out, "# Add to Postfix's main.cf, then run \"postfix reload\":\n");
-    write_milters(out, cfg);
+    write_milters(out, cfg, queue_dir);
     write_policy(out, cfg);
     return n;
+}
+
+const char *postfix_queue_dir(char *buf, size_t buflen)
+{
+    FILE *p = popen("postconf -h queue_directory 2>/dev/null", "r");
+    size_t n;
+
+    snprintf(buf, buflen, "/var/spool/postfix");
+    if (p == NULL)
+        return buf;
+    if (fgets(buf, (int) buflen, p) != NULL) {
+        n = strcspn(buf, "\r\n");
+        buf[n] = '\0';
+    }
+    /* No postconf, or no answer: the Debian default. */
+    if (pclose(p) != 0 || buf[0] != '/')
+        snprintf(buf, buflen, "/var/spool/postfix");
+    return buf;
 }

@@ -49,7 +49,8 @@ install_ok=1
 DESTDIR="$stage" cmake --install build >"$logdir/install.log" 2>&1 || install_ok=0
 for f in usr/sbin/postern usr/sbin/postern-policyd etc/postern/postern.conf \
          usr/share/man/man8/postern.8 usr/share/man/man8/postern-policyd.8 \
-         usr/share/man/man5/postern.conf.5; do
+         usr/share/man/man5/postern.conf.5 usr/lib/systemd/system/postern@.service \
+         usr/lib/tmpfiles.d/postern.conf; do
     [ -e "$stage/$f" ] || { echo "install: missing $f"; install_ok=0; }
 done
 # The installed command must accept the installed sample config.

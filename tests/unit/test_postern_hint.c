@@ -39,7 +39,7 @@ static void milter_address_matches_postfix_syntax(void **state)
 
     (void) state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        int rc = postfix_milter_address(cases[i].spec, buf, sizeof(buf));
+        int rc = postfix_milter_address(cases[i].spec, NULL, buf, sizeof(buf));
         if (cases[i].postfix == NULL) {
             assert_int_equal(rc, -1);
         } else {
@@ -54,8 +54,34 @@ static void milter_address_fails_when_buffer_too_small(void **state)
     char buf[8];
 
     (void) state;
-    assert_int_equal(postfix_milter_address("unix:/run/postern/dkim.sock",
+    assert_int_equal(postfix_milter_address("unix:/run/postern/dkim.sock", NULL,
                                             buf, sizeof(buf)), -1);
+}
+
+static const struct {
+    const char *spec, *queue_dir, *postfix;
+} chroot_cases[] = {
+    { "unix:/var/spool/postfix/postern/dkim.sock", "/var/spool/postfix",
+      "unix:postern/dkim.sock" },
+    { "unix:/var/spool/postfix/postern/dkim.sock", "/var/spool/postfix/",
+      "unix:postern/dkim.sock" },
+    { "unix:/var/spool/postfix2/dkim.sock", "/var/spool/postfix",
+      "unix:/var/spool/postfix2/dkim.sock" },          /* not below it */
+    { "unix:/run/postern/dkim.sock", "/var/spool/postfix", "unix:/run/postern/dkim.sock" },
+    { "unix:/var/spool/postfix/", "/var/spool/postfix", "unix:/var/spool/postfix/" },
+    { "inet:8891@127.0.0.1", "/var/spool/postfix", "inet:127.0.0.1:8891" },
+};
+
+static void sockets_in_the_queue_directory_are_named_relative_to_it(void **state)
+{
+    char buf[128];
+
+    (void) state;
+    for (size_t i = 0; i < sizeof(chroot_cases) / sizeof(chroot_cases[0]); i++) {
+        assert_int_equal(postfix_milter_address(chroot_cases[i].spec, chroot_cases[i].queue_dir,
+                                                buf, sizeof(buf)), 0);
+        assert_string_equal(buf, chroot_cases[i].postfix);
+    }
 }
 
 int main(void)
@@ -63,6 +89,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(milter_address_matches_postfix_syntax),
         cmocka_unit_test(milter_address_fails_when_buffer_too_small),
+        cmocka_unit_test(sockets_in_the_queue_directory_are_named_relative_to_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
