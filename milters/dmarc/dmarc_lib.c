@@ -177,7 +177,19 @@ static bool pct_ok(const char *v, size_t n)
 
 typedef struct clean {
     bool has_p, bad_policy, has_rua;
+    char fo[16];
 } clean_t;
+
+/* fo = 0 / 1 / d / s, colon-separated (RFC 7489 6.3). */
+static bool fo_ok(const char *v, size_t n)
+{
+    if (n == 0 || n > 7)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (strchr(i % 2 ? ":" : "01ds", v[i]) == NULL)
+            return false;
+    return true;
+}
 
 /* Whether tag NAME=V (N bytes) is kept; notes what it saw in C. */
 static bool keep_tag(const char *name, size_t nlen, const char *v, size_t n, clean_t *c)
@@ -197,6 +209,11 @@ static bool keep_tag(const char *name, size_t nlen, const char *v, size_t n, cle
         return word_in(v, n, modes);
     if (nlen == 4 && strncmp(name, "aspf", 4) == 0)
         return word_in(v, n, modes);
+    if (nlen == 2 && strncmp(name, "fo", 2) == 0) {
+        if (!fo_ok(v, n))
+            return false;
+        snprintf(c->fo, sizeof c->fo, "%.*s", (int)n, v);
+    }
     if (nlen == 3 && strncmp(name, "rua", 3) == 0)
         c->has_rua |= memchr(v, ':', n) != NULL;
     return true;
@@ -271,6 +288,7 @@ int dmarc_lib_parse(const char *record, const char *domain, const char *org,
     if (pctx == NULL)
         return -1;
     int ret = read_tags(pctx, out, err, errlen);
+    snprintf(out->fo, sizeof out->fo, "%s", c.fo[0] ? c.fo : "0");
     opendmarc_policy_connect_shutdown(pctx);
     return ret;
 }

@@ -45,6 +45,7 @@ typedef struct dmarc_tags {
     int pct;                    /* 0..100 */
     char adkim, aspf;           /* 'r' or 's' */
     int p_from_rua;             /* p=none assumed: no valid p, rua present */
+    char fo[16];                /* failure reporting options, "0" default */
     char rua[DMARC_URIS_MAX];   /* comma-separated, "" when none */
     char ruf[DMARC_URIS_MAX];
 } dmarc_tags_t;
