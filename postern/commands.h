@@ -28,4 +28,8 @@ int cmd_stats(int argc, char **argv);
  * running policy daemon. */
 int cmd_policyd(int argc, char **argv);
 
+/* postern dmarc report [-c FILE] [--period P] [--out DIR] [--receiver D]
+ * [--send]: RFC 7489 aggregate reports from the DMARC history. */
+int cmd_dmarc(int argc, char **argv);
+
 #endif

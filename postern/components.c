@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "components.h"
+#include "dmarc_conf.h"
 #include "limit.h"
 #include "policyd_conf.h"
 
@@ -14,7 +15,10 @@ static const conf_section_t *const policyd_own[] = {
     &policyd_conf_section, &limit_conf_section, NULL
 };
 
+static const conf_section_t *const dmarc_own[] = { &dmarc_conf_section, NULL };
+
 static const component_t table[] = {
+    { "dmarc", "postern-dmarc", COMPONENT_MILTER, dmarc_own },
     { "policyd", "postern-policyd", COMPONENT_POLICY, policyd_own },
     { NULL, NULL, COMPONENT_MILTER, NULL }   /* end */
 };

@@ -4,10 +4,12 @@
  * 7.2.1.1 says. Used by "postern dmarc report".
  */
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <libxml/xmlwriter.h>
@@ -297,4 +299,82 @@ int dmarc_report_write_all(dmarc_hist_t *h, const dmarc_report_meta_t *m,
     if (dmarc_hist_domains(h, m->begin, m->end, one_domain, &a, err, errlen) < 0)
         return -1;
     return a.files;
+}
+
+#define DAY 86400
+
+static int parse_digits(const char *s, size_t n, long long *out)
+{
+    long long v = 0;
+
+    if (n == 0 || n > 18)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* Days since the epoch of a proleptic Gregorian date (civil calendar). */
+static long long days_from_civil(long long y, long long m, long long d)
+{
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    long long yoe = y - era * 400;
+    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int dmarc_report_period(const char *spec, int64_t now, int64_t *begin, int64_t *end)
+{
+    long long y, m, d, b, e;
+    size_t n = strlen(spec);
+    const char *dash = strchr(spec, '-');
+
+    if (strcmp(spec, "yesterday") == 0 || strcmp(spec, "today") == 0) {
+        int64_t today = now - now % DAY;
+        *begin = spec[0] == 'y' ? today - DAY : today;
+        *end = spec[0] == 'y' ? today : now + 1;
+        return 0;
+    }
+    if (n == 10 && spec[4] == '-' && spec[7] == '-' && parse_digits(spec, 4, &y) == 0 &&
+        parse_digits(spec + 5, 2, &m) == 0 && parse_digits(spec + 8, 2, &d) == 0) {
+        if (m < 1 || m > 12 || d < 1 || d > 31)
+            return -1;
+        *begin = days_from_civil(y, m, d) * DAY;
+        *end = *begin + DAY;
+        return 0;
+    }
+    if (dash != NULL && parse_digits(spec, (size_t)(dash - spec), &b) == 0 &&
+        parse_digits(dash + 1, strlen(dash + 1), &e) == 0 && b < e) {
+        *begin = b;
+        *end = e;
+        return 0;
+    }
+    return -1;
+}
+
+int dmarc_report_rua_address(const char *uri, size_t len, char *buf, size_t buflen)
+{
+    size_t i = 0, n = 0, at = 0;
+
+    if (len < 7 || strncasecmp(uri, "mailto:", 7) != 0)
+        return -1;
+    for (i = 7; i < len && uri[i] != '!'; i++) {
+        char c = uri[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                  (c >= '0' && c <= '9') || (c != '\0' && strchr(".-_+=@", c) != NULL);
+        if (!ok || n + 1 >= buflen)
+            return -1;
+        at += c == '@';
+        buf[n++] = c;
+    }
+    buf[n] = '\0';
+    if (at != 1 || buf[0] == '-' || buf[0] == '@' || buf[n - 1] == '@')
+        return -1;
+    return (int)n;
 }

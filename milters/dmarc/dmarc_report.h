@@ -79,4 +79,20 @@ int dmarc_report_write_all(dmarc_hist_t *h, const dmarc_report_meta_t *m,
                            const char *outdir, dmarc_report_file_fn each, void *arg,
                            char *err, size_t errlen);
 
+/*
+ * dmarc_report_period - the period SPEC names, at time NOW: "yesterday"
+ * (the previous UTC day, the usual daily report), "today" (so far),
+ * "YYYY-MM-DD" (that UTC day) or "BEGIN-END" (seconds since the epoch,
+ * BEGIN < END). 0 and [*BEGIN, *END), or -1 for anything else.
+ */
+int dmarc_report_period(const char *spec, int64_t now, int64_t *begin, int64_t *end);
+
+/*
+ * dmarc_report_rua_address - the mail address of one rua URI
+ * ("mailto:agg@example.com!10m" -> "agg@example.com") into BUF, checked
+ * to be safe on a command line and in a header (letters, digits and
+ * ".-_+=" around one "@"; no leading "-"). Its length, or -1.
+ */
+int dmarc_report_rua_address(const char *uri, size_t len, char *buf, size_t buflen);
+
 #endif

@@ -306,6 +306,60 @@ static void row_fill_copies_the_outcome(void **state)
     assert_string_equal(r.envelope_to, "rcpt.example");
 }
 
+static void report_periods(void **state)
+{
+    int64_t b, e;
+    const int64_t now = 1700003600;  /* 2023-11-14 23:13:20 UTC */
+
+    (void) state;
+    assert_int_equal(dmarc_report_period("yesterday", now, &b, &e), 0);
+    assert_int_equal(b, 1699833600);
+    assert_int_equal(e - b, 86400);
+    assert_int_equal(e, now - now % 86400);
+    assert_int_equal(dmarc_report_period("today", now, &b, &e), 0);
+    assert_int_equal(b, now - now % 86400);
+    assert_int_equal(dmarc_report_period("2024-02-29", now, &b, &e), 0);
+    assert_int_equal(b, 1709164800);
+    assert_int_equal(e, 1709164800 + 86400);
+    assert_int_equal(dmarc_report_period("1970-01-01", now, &b, &e), 0);
+    assert_int_equal(b, 0);
+    assert_int_equal(dmarc_report_period("1000-2000", now, &b, &e), 0);
+    assert_int_equal(b, 1000);
+    assert_int_equal(e, 2000);
+    assert_int_equal(dmarc_report_period("2000-1000", now, &b, &e), -1);
+    assert_int_equal(dmarc_report_period("2024-13-01", now, &b, &e), -1);
+    assert_int_equal(dmarc_report_period("last week", now, &b, &e), -1);
+    assert_int_equal(dmarc_report_period("", now, &b, &e), -1);
+}
+
+static void report_rua_addresses_are_checked(void **state)
+{
+    static const char *const cases[][2] = {
+        { "mailto:agg@example.com", "agg@example.com" },
+        { "mailto:agg+dmarc@example.com!10m", "agg+dmarc@example.com" },
+        { "MAILTO:a@b.example", "a@b.example" },
+        { "mailto:-oQ/tmp@x.example", NULL },
+        { "mailto:a b@example.com", NULL },
+        { "mailto:a@b@example.com", NULL },
+        { "mailto:noat.example.com", NULL },
+        { "https://example.com/report", NULL },
+        { "mailto:a@example.com\nBcc: x@evil.example", NULL },
+    };
+    char buf[256];
+
+    (void) state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int n = dmarc_report_rua_address(cases[i][0], strlen(cases[i][0]), buf, sizeof buf);
+        if (cases[i][1] == NULL) {
+            if (n != -1)
+                fail_msg("%s accepted as %s", cases[i][0], buf);
+        } else {
+            assert_int_equal(n, (int)strlen(cases[i][1]));
+            assert_string_equal(buf, cases[i][1]);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -316,6 +370,8 @@ int main(void)
         cmocka_unit_test(report_schema_rejects_a_broken_document),
         cmocka_unit_test(history_none_keeps_nothing),
         cmocka_unit_test(row_fill_copies_the_outcome),
+        cmocka_unit_test(report_periods),
+        cmocka_unit_test(report_rua_addresses_are_checked),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,122 @@
+/*
+ * test_postern_dmarc.c - "postern dmarc report": reports of a period
+ * from a history database named in the config, one gzip file per
+ * policy domain with the RFC 7489 name, valid against the Appendix C
+ * schema (xmllint reads the .gz directly); usage errors.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "commands.h"
+#include "dmarc_hist.h"
+
+static char dir[] = "/tmp/test_postern_dmarc.XXXXXX";
+static char conf[300];
+
+static void add_row(dmarc_hist_t *h, int64_t ts, const char *ip, const char *domain)
+{
+    dmarc_hist_row_t r;
+    char err[256];
+
+    memset(&r, 0, sizeof r);
+    r.ts = ts;
+    snprintf(r.source_ip, sizeof r.source_ip, "%s", ip);
+    snprintf(r.header_from, sizeof r.header_from, "%s", domain);
+    snprintf(r.policy_domain, sizeof r.policy_domain, "%s", domain);
+    r.p = r.sp = DMARC_P_REJECT;
+    r.pct = 100;
+    r.adkim = r.aspf = 'r';
+    r.result = DMARC_RESULT_FAIL;
+    r.disposition = DMARC_P_REJECT;
+    snprintf(r.spf_domain, sizeof r.spf_domain, "%s", domain);
+    r.spf_result = DMARC_AUTH_FAIL;
+    if (dmarc_hist_add(h, &r, err, sizeof err) < 0)
+        fail_msg("%s", err);
+}
+
+static int setup(void **state)
+{
+    char db[300], err[256];
+
+    (void) state;
+    if (mkdtemp(dir) == NULL)
+        return -1;
+    snprintf(db, sizeof db, "%s/dmarc.db", dir);
+    snprintf(conf, sizeof conf, "%s/postern.conf", dir);
+    FILE *f = fopen(conf, "w");
+    if (f == NULL)
+        return -1;
+    fprintf(f, "[dmarc]\nhistory_db = %s\nreport_org_name = Test Org\n", db);
+    fclose(f);
+    dmarc_hist_t *h = dmarc_hist_open("sqlite", db, err, sizeof err);
+    if (h == NULL)
+        return -1;
+    add_row(h, 1100, "192.0.2.1", "example.com");
+    add_row(h, 1200, "192.0.2.1", "example.com");
+    add_row(h, 1300, "198.51.100.1", "example.net");
+    add_row(h, 3000, "198.51.100.1", "later.example");
+    dmarc_hist_close(h);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[300];
+
+    (void) state;
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int run(const char *period)
+{
+    char *argv[] = { "dmarc", "report", "-c", conf, "--period", (char *)period,
+                     "--out", dir, "--receiver", "mx.test", NULL };
+    return cmd_dmarc(10, argv);
+}
+
+static void report_command_writes_valid_files(void **state)
+{
+    char path[512], cmd[1200];
+    const char *data = getenv("POSTERN_TEST_DATA");
+
+    (void) state;
+    assert_int_equal(run("1000-2000"), 0);
+    static const char *const domains[] = { "example.com", "example.net" };
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/mx.test!%s!1000!2000.xml.gz", dir, domains[i]);
+        assert_int_equal(access(path, R_OK), 0);
+        snprintf(cmd, sizeof cmd, "xmllint --noout --schema '%s/dmarc/rfc7489-appendix-c.xsd' "
+                 "'%s' 2>&1", data, path);
+        assert_int_equal(system(cmd), 0);
+    }
+    snprintf(path, sizeof path, "%s/mx.test!later.example!1000!2000.xml.gz", dir);
+    assert_int_not_equal(access(path, R_OK), 0);
+}
+
+static void report_command_usage_errors(void **state)
+{
+    char *bad[] = { "dmarc", "send", NULL };
+
+    (void) state;
+    assert_int_equal(run("last week"), EX_USAGE);
+    assert_int_equal(cmd_dmarc(2, bad), EX_USAGE);
+    assert_int_equal(cmd_dmarc(1, bad), EX_USAGE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(report_command_writes_valid_files),
+        cmocka_unit_test(report_command_usage_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
