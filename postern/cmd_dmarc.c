@@ -2,6 +2,7 @@
  * cmd_dmarc.c - "postern dmarc report": build the RFC 7489 aggregate
  * reports of a period from the DMARC history, write them to a directory
  * and optionally hand each to the local sendmail for its rua addresses.
+ * "postern dmarc lookup DOMAIN": which DMARC policy applies to a domain.
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -17,11 +18,14 @@
 #include <openssl/evp.h>
 
 #include "config.h"
+#include "dns.h"
 
 #include "cmdconf.h"
 #include "commands.h"
 #include "dmarc_hist.h"
+#include "dmarc_lib.h"
 #include "dmarc_psl.h"
+#include "dmarc_record.h"
 #include "dmarc_report.h"
 
 #define SENDMAIL "/usr/sbin/sendmail"
@@ -37,7 +41,8 @@ typedef struct send_ctx {
 static int dmarc_usage(void)
 {
     fprintf(stderr,
-            "usage: postern dmarc report [-c FILE] [--period P] [--out DIR]\n"
+            "usage: postern dmarc lookup [-c FILE] DOMAIN\n"
+            "       postern dmarc report [-c FILE] [--period P] [--out DIR]\n"
             "                            [--receiver DOMAIN] [--send]\n"
             "  --period P   yesterday (default), today, YYYY-MM-DD or BEGIN-END (epoch)\n"
             "  --out DIR    where the .xml.gz files go (default: .)\n"
@@ -193,6 +198,66 @@ static int report(const config_t *cfg, const char *period, const char *outdir,
     return s.failures ? 1 : 0;
 }
 
+/* "postern dmarc lookup DOMAIN": policy discovery and the parsed
+ * record, through the same resolver, PSL and checks as the milter. */
+static int lookup(const config_t *cfg, const char *domain)
+{
+    char err[512];
+    dmarc_record_t rec;
+    dmarc_tags_t t;
+    dnsr_t *r = dmarc_lib_init(err, sizeof err) == 0
+                ? dnsr_new_from_config(cfg, err, sizeof err) : NULL;
+    dmarc_psl_t *psl = r ? dmarc_psl_load(config_str(cfg, "dmarc", "psl_file"), err,
+                                          sizeof err) : NULL;
+
+    if (r == NULL || psl == NULL) {
+        fprintf(stderr, "postern: %s\n", err);
+        dnsr_free(r);
+        return EX_UNAVAILABLE;
+    }
+    dmarc_source_t src = dmarc_source_dns(r);
+    dmarc_record_discover(&src, psl, domain, &rec);
+    printf("domain: %s\norganizational domain: %s\nrecord: %s (%s)\n", domain,
+           rec.org_domain, dmarc_rec_status_name(rec.status), rec.why);
+    int rc = rec.status == DMARC_REC_FOUND ? 0 : rec.status == DMARC_REC_TEMPERROR ? EX_TEMPFAIL : 1;
+    if (rec.status == DMARC_REC_FOUND) {
+        printf("text: %s\n", rec.text);
+        if (dmarc_lib_parse(rec.text, rec.domain, rec.org_domain, &t, err, sizeof err) < 0) {
+            printf("parse: permerror (%s)\n", err);
+            rc = 1;
+        } else {
+            printf("policy domain: %s\np: %s\nsp: %s\npct: %d\nadkim: %c\naspf: %c\n"
+                   "fo: %s\nrua: %s\n%s", rec.domain, dmarc_p_name(t.p), dmarc_p_name(t.sp),
+                   t.pct, t.adkim, t.aspf, t.fo, t.rua,
+                   t.p_from_rua ? "note: no valid p=, read as p=none (RFC 7489 6.6.3)\n" : "");
+        }
+    }
+    dmarc_psl_free(psl);
+    dnsr_free(r);
+    return rc;
+}
+
+static int run_lookup(int argc, char **argv)
+{
+    const char *path = cmdconf_default_path();
+    int c;
+
+    optind = 2;
+    while ((c = getopt(argc, argv, "c:")) != -1) {
+        if (c != 'c')
+            return dmarc_usage();
+        path = optarg;
+    }
+    if (optind != argc - 1)
+        return dmarc_usage();
+    config_t *cfg = cmdconf_load(path);
+    if (cfg == NULL)
+        return EX_CONFIG;
+    int rc = lookup(cfg, argv[optind]);
+    config_unref(cfg);
+    return rc;
+}
+
 int cmd_dmarc(int argc, char **argv)
 {
     static const struct option longs[] = {
@@ -205,6 +270,8 @@ int cmd_dmarc(int argc, char **argv)
     bool send = false;
     int c;
 
+    if (argc >= 2 && strcmp(argv[1], "lookup") == 0)
+        return run_lookup(argc, argv);
     if (argc < 2 || strcmp(argv[1], "report") != 0)
         return dmarc_usage();
     optind = 2;

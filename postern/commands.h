@@ -29,7 +29,8 @@ int cmd_stats(int argc, char **argv);
 int cmd_policyd(int argc, char **argv);
 
 /* postern dmarc report [-c FILE] [--period P] [--out DIR] [--receiver D]
- * [--send]: RFC 7489 aggregate reports from the DMARC history. */
+ * [--send]: RFC 7489 aggregate reports from the DMARC history.
+ * postern dmarc lookup [-c FILE] DOMAIN: the DMARC policy of DOMAIN. */
 int cmd_dmarc(int argc, char **argv);
 
 #endif

@@ -20,7 +20,7 @@ static const struct command commands[] = {
     { "why", cmd_why, "every step that touched a message, from the audit log" },
     { "stats", cmd_stats, "metrics of the running components" },
     { "policyd", cmd_policyd, "ask the running policy daemon (status)" },
-    { "dmarc", cmd_dmarc, "DMARC aggregate reports from the history (report)" },
+    { "dmarc", cmd_dmarc, "DMARC policy of a domain (lookup), aggregate reports (report)" },
 };
 
 static int usage(FILE *out)
