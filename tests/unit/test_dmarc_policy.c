@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -16,6 +17,7 @@
 #include "config.h"
 #include "mact.h"
 
+#include "dmarc_audit.h"
 #include "dmarc_conf.h"
 #include "dmarc_eval.h"
 #include "dmarc_policy.h"
@@ -212,6 +214,49 @@ static void bad_trusted_network_is_a_config_error(void **state)
     config_unref(cfg);
 }
 
+static void audit_extra_has_every_input(void **state)
+{
+    dmarc_policy_t *pol = policy("trusted_forwarders = 192.0.2.0/24\n");
+    const char *from[] = { "Ann <ann@reject.example>" };
+    size_t len = strlen(from[0]);
+    dmarc_dkim_in_t sigs[] = { { "other.example", "s1", DMARC_AUTH_PASS },
+                               { "reject.example", "s2", DMARC_AUTH_FAIL } };
+    dmarc_input_t in = { .spf_domain = "bounce.other.example", .spf_result = DMARC_AUTH_PASS,
+                         .dkim = sigs, .ndkim = 2, .sample = 0 };
+    dmarc_authors_t au;
+    dmarc_outcome_t o;
+    char line[512];
+
+    (void) state;
+    dmarc_authors_collect(from, &len, 1, &au);
+    assert_int_equal(dmarc_policy_check(pol, ev, &au, &in, "192.0.2.9", &o), 0);
+    json_t *x = dmarc_audit_extra(&o, &in);
+    assert_non_null(x);
+    char *text = json_dumps(x, JSON_COMPACT);
+    static const char *const want[] = {
+        "\"authors\":\"one\"", "\"header_from\":\"reject.example\"",
+        "\"domain\":\"bounce.other.example\"", "\"scope\":\"mfrom\"",
+        "\"selector\":\"s2\"", "\"result\":\"fail\"", "\"p\":\"reject\"",
+        "\"action\":\"accept\"", "\"override\":\"trusted_forwarder\"",
+        "\"found\":true",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (strstr(text, want[i]) == NULL)
+            fail_msg("no %s in %s", want[i], text);
+    free(text);
+    json_decref(x);
+    assert_true(dmarc_audit_line(&o, line, sizeof line) > 0);
+    assert_non_null(strstr(line, "dmarc: reject.example fail p=reject dis=none action=accept "
+                                 "override=trusted_forwarder"));
+    assert_int_equal(dmarc_audit_line(&o, line, 10), 9);
+    const char *none[] = { "a@x.example, b@y.example" };
+    len = strlen(none[0]);
+    dmarc_authors_collect(none, &len, 1, &au);
+    dmarc_policy_check(pol, ev, &au, &in, NULL, &o);
+    assert_string_equal(dmarc_audit_result(&o), "multi-from");
+    dmarc_policy_free(pol);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +264,7 @@ int main(void)
         cmocka_unit_test(reject_reply_names_the_domain),
         cmocka_unit_test(authres_value_has_policy_and_disposition),
         cmocka_unit_test(bad_trusted_network_is_a_config_error),
+        cmocka_unit_test(audit_extra_has_every_input),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
