@@ -167,3 +167,8 @@ def test_check_mode_exits_78_naming_the_key(workdir):
     assert "[dtest] action" in r.stderr and ":7:" in r.stderr, r.stderr
     r = subprocess.run([exe(), "-x"], capture_output=True, text=True, timeout=10)
     assert r.returncode == 64
+    # The file every component shares: another component's section is
+    # not this daemon's business ("postern check" checks it).
+    shared = write_conf(workdir, sock, extra="[other-component]\nits_key = 1\n")
+    r = subprocess.run([exe(), "-n", "-c", shared], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0, r.stderr
