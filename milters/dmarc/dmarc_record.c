@@ -3,6 +3,7 @@
  * common/dns source. Feeds dmarc_eval with one record or a reason.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dns.h"
@@ -109,23 +110,29 @@ const char *dmarc_rec_status_name(dmarc_rec_status_t st)
     return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "unknown";
 }
 
+/* A TXT record is at most 64 KB (one rdata); the buffer is taken per
+ * query so that an oversized record is seen, measured and refused by
+ * collect_each rather than skipped as unreadable. */
+#define TXT_BUF 65536
+
 static dmarc_src_status_t dns_txt(void *arg, const char *name,
                                   dmarc_txt_each_fn each, void *cbarg)
 {
     dnsr_answer_t *a = NULL;
     dnsr_status_t st = dnsr_query(arg, name, DNSR_TXT, &a);
     dmarc_src_status_t ret = DMARC_SRC_FOUND;
-    static __thread char buf[65536];
+    char *buf = NULL;
 
     if (st == DNSR_NXDOMAIN || st == DNSR_NODATA)
         ret = DMARC_SRC_NONE;
-    else if (st != DNSR_OK)
+    else if (st != DNSR_OK || (buf = malloc(TXT_BUF)) == NULL)
         ret = DMARC_SRC_TEMPFAIL;
     for (size_t i = 0; ret == DMARC_SRC_FOUND && i < dnsr_answer_count(a); i++) {
-        int n = dnsr_answer_txt(a, i, buf, sizeof buf);
+        int n = dnsr_answer_txt(a, i, buf, TXT_BUF);
         if (n >= 0)
             each(cbarg, buf, (size_t)n);
     }
+    free(buf);
     dnsr_answer_free(a);
     return ret;
 }
