@@ -262,6 +262,8 @@ typedef struct all {
     int files;
 } all_t;
 
+/* One domain's file; domains that ask for no aggregate reports (no rua
+ * in their latest record, RFC 7489 7.2) get none. */
 static int one_domain(void *arg, const char *domain)
 {
     all_t *a = arg;
@@ -270,7 +272,10 @@ static int one_domain(void *arg, const char *domain)
     size_t len;
     dmarc_hist_row_t pol;
 
-    int r = dmarc_report_xml(a->h, domain, a->m, &xml, &len, a->err, a->errlen);
+    int r = dmarc_hist_latest(a->h, domain, a->m->begin, a->m->end, &pol, a->err, a->errlen);
+    if (r <= 0 || pol.rua[0] == '\0')
+        return r < 0 ? -1 : 0;
+    r = dmarc_report_xml(a->h, domain, a->m, &xml, &len, a->err, a->errlen);
     if (r <= 0)
         return r;
     if (dmarc_report_filename(a->m, domain, name, sizeof name) < 0 ||
@@ -284,8 +289,7 @@ static int one_domain(void *arg, const char *domain)
     if (r < 0)
         return -1;
     a->files++;
-    if (a->each != NULL &&
-        dmarc_hist_latest(a->h, domain, a->m->begin, a->m->end, &pol, a->err, a->errlen) > 0)
+    if (a->each != NULL)
         a->each(a->arg, path, domain, pol.rua);
     return 0;
 }

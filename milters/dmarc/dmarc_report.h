@@ -72,7 +72,8 @@ int dmarc_report_filename(const dmarc_report_meta_t *m, const char *domain, char
 
 /*
  * dmarc_report_write_all - one gzip file per policy domain with
- * messages in the period, in directory OUTDIR. EACH (may be NULL) is
+ * messages in the period and a rua tag (domains that ask for no
+ * reports get none), in directory OUTDIR. EACH (may be NULL) is
  * told of every file. Returns the number of files, or -1 with ERR.
  */
 int dmarc_report_write_all(dmarc_hist_t *h, const dmarc_report_meta_t *m,

@@ -34,6 +34,8 @@ static void add_row(dmarc_hist_t *h, int64_t ts, const char *ip, const char *dom
     r.p = r.sp = DMARC_P_REJECT;
     r.pct = 100;
     r.adkim = r.aspf = 'r';
+    if (strcmp(domain, "norua.example") != 0)
+        snprintf(r.rua, sizeof r.rua, "mailto:agg@%s", domain);
     r.result = DMARC_RESULT_FAIL;
     r.disposition = DMARC_P_REJECT;
     snprintf(r.spf_domain, sizeof r.spf_domain, "%s", domain);
@@ -62,6 +64,7 @@ static int setup(void **state)
     add_row(h, 1100, "192.0.2.1", "example.com");
     add_row(h, 1200, "192.0.2.1", "example.com");
     add_row(h, 1300, "198.51.100.1", "example.net");
+    add_row(h, 1400, "198.51.100.2", "norua.example");
     add_row(h, 3000, "198.51.100.1", "later.example");
     dmarc_hist_close(h);
     return 0;
@@ -99,6 +102,8 @@ static void report_command_writes_valid_files(void **state)
         assert_int_equal(system(cmd), 0);
     }
     snprintf(path, sizeof path, "%s/mx.test!later.example!1000!2000.xml.gz", dir);
+    assert_int_not_equal(access(path, R_OK), 0);
+    snprintf(path, sizeof path, "%s/mx.test!norua.example!1000!2000.xml.gz", dir);
     assert_int_not_equal(access(path, R_OK), 0);
 }
 
