@@ -28,11 +28,11 @@
 #include "dmarc_record.h"
 #include "dmarc_report.h"
 
-#define SENDMAIL "/usr/sbin/sendmail"
 #define MAX_REPORT (16 * 1024 * 1024)
 
 typedef struct send_ctx {
     bool send;
+    const char *sendmail;
     const dmarc_psl_t *psl;
     const char *from, *receiver;
     int failures;
@@ -47,7 +47,7 @@ static int dmarc_usage(void)
             "  --period P   yesterday (default), today, YYYY-MM-DD or BEGIN-END (epoch)\n"
             "  --out DIR    where the .xml.gz files go (default: .)\n"
             "  --receiver D our domain, first part of the file names (default: host name)\n"
-            "  --send       also mail each report to its rua addresses with " SENDMAIL "\n");
+            "  --send       also mail each report to its rua addresses (report_sendmail)\n");
     return EX_USAGE;
 }
 
@@ -107,7 +107,7 @@ static int mail_one(const send_ctx_t *s, const char *to, const char *path, const
         dup2(fds[0], 0);
         close(fds[0]);
         close(fds[1]);
-        execl(SENDMAIL, "sendmail", "-oi", "-f", s->from, "--", to, (char *)NULL);
+        execl(s->sendmail, "sendmail", "-oi", "-f", s->from, "--", to, (char *)NULL);
         _exit(127);
     }
     close(fds[0]);
@@ -185,7 +185,8 @@ static int report(const config_t *cfg, const char *period, const char *outdir,
         dmarc_hist_close(h);
         return EX_UNAVAILABLE;
     }
-    send_ctx_t s = { send, psl, email, m.receiver, 0 };
+    send_ctx_t s = { send, config_str(cfg, "dmarc", "report_sendmail"), psl, email,
+                     m.receiver, 0 };
     int n = dmarc_report_write_all(h, &m, outdir, on_file, &s, err, sizeof err);
     dmarc_hist_close(h);
     dmarc_psl_free(psl);

@@ -40,6 +40,8 @@ static const conf_key_t dmarc_keys[] = {
       "org_name in aggregate reports; empty means the host name." },
     { "report_email", CONF_STRING, "", NULL, 0, 0,
       "Contact address in aggregate reports; empty means postmaster@ the host name." },
+    { "report_sendmail", CONF_PATH, "/usr/sbin/sendmail", NULL, 0, 0,
+      "Program \"postern dmarc report --send\" hands each report mail to (sendmail -oi -f FROM -- TO)." },
     { NULL, CONF_STRING, NULL, NULL, 0, 0, NULL }
 };
 static const conf_key_t *const dmarc_keysets[] = { conf_milter_keys, dmarc_keys, NULL };

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -34,8 +35,10 @@ static void add_row(dmarc_hist_t *h, int64_t ts, const char *ip, const char *dom
     r.p = r.sp = DMARC_P_REJECT;
     r.pct = 100;
     r.adkim = r.aspf = 'r';
-    if (strcmp(domain, "norua.example") != 0)
-        snprintf(r.rua, sizeof r.rua, "mailto:agg@%s", domain);
+    if (strcmp(domain, "example.net") == 0)     /* outside its organization */
+        snprintf(r.rua, sizeof r.rua, "mailto:agg@reports.example");
+    else if (strcmp(domain, "norua.example") != 0)
+        snprintf(r.rua, sizeof r.rua, "mailto:agg@%s!10m,mailto:-bad@%s", domain, domain);
     r.result = DMARC_RESULT_FAIL;
     r.disposition = DMARC_P_REJECT;
     snprintf(r.spf_domain, sizeof r.spf_domain, "%s", domain);
@@ -56,8 +59,17 @@ static int setup(void **state)
     FILE *f = fopen(conf, "w");
     if (f == NULL)
         return -1;
-    fprintf(f, "[dmarc]\nhistory_db = %s\nreport_org_name = Test Org\n", db);
+    fprintf(f, "[dmarc]\nhistory_db = %s\nreport_org_name = Test Org\n"
+               "report_email = dmarc@mx.test\nreport_sendmail = %s/sendmail.sh\n", db, dir);
     fclose(f);
+    /* A sendmail that keeps its arguments and its input. */
+    char script[400];
+    snprintf(script, sizeof script, "%s/sendmail.sh", dir);
+    if ((f = fopen(script, "w")) == NULL)
+        return -1;
+    fprintf(f, "#!/bin/sh\necho \"$@\" >> '%s/args'\ncat >> '%s/mail'\n", dir, dir);
+    fclose(f);
+    chmod(script, 0755);
     dmarc_hist_t *h = dmarc_hist_open("sqlite", db, err, sizeof err);
     if (h == NULL)
         return -1;
@@ -107,6 +119,45 @@ static void report_command_writes_valid_files(void **state)
     assert_int_not_equal(access(path, R_OK), 0);
 }
 
+static char *slurp(const char *path)
+{
+    static char buf[65536];
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void report_command_sends_to_rua(void **state)
+{
+    char *argv[] = { "dmarc", "report", "-c", conf, "--period", "1000-2000", "--out", dir,
+                     "--receiver", "mx.test", "--send", NULL };
+    char path[400];
+
+    (void) state;
+    assert_int_equal(cmd_dmarc(11, argv), 0);
+    snprintf(path, sizeof path, "%s/args", dir);
+    /* one mail: example.net's rua is outside its organization, and the
+     * "-bad" address is refused */
+    assert_string_equal(slurp(path), "-oi -f dmarc@mx.test -- agg@example.com\n");
+    snprintf(path, sizeof path, "%s/mail", dir);
+    const char *mail = slurp(path);
+    static const char *const want[] = {
+        "From: dmarc@mx.test\n", "To: agg@example.com\n",
+        ("Subject: Report Domain: example.com Submitter: mx.test Report-ID: "
+         "<mx.test!example.com!1000!2000.xml.gz>\n"),
+        "Content-Type: application/gzip\n", "Content-Transfer-Encoding: base64\n",
+        "filename=\"mx.test!example.com!1000!2000.xml.gz\"\n\nH4sI",
+        "--postern-rua--\n",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (strstr(mail, want[i]) == NULL)
+            fail_msg("no \"%s\" in:\n%s", want[i], mail);
+}
+
 static void report_command_usage_errors(void **state)
 {
     char *bad[] = { "dmarc", "send", NULL };
@@ -121,6 +172,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(report_command_writes_valid_files),
+        cmocka_unit_test(report_command_sends_to_rua),
         cmocka_unit_test(report_command_usage_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
