@@ -4,6 +4,7 @@
  * files with the RFC 7489 name, gzip, and validation of the XML against
  * the RFC 7489 Appendix C schema with xmllint.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -136,6 +137,16 @@ static int count_group(void *arg, const dmarc_hist_row_t *g, unsigned long n)
     if (n > c->max)
         c->max = n;
     assert_string_equal(g->policy_domain, "example.com");
+    return 0;
+}
+
+static int count_threads(void *arg, const dmarc_hist_row_t *g, unsigned long n)
+{
+    counts_t *c = arg;
+
+    (void) g;
+    c->total += n;
+    c->groups++;
     return 0;
 }
 
@@ -360,6 +371,48 @@ static void report_rua_addresses_are_checked(void **state)
     }
 }
 
+typedef struct writer {
+    int id;
+    int failures;
+} writer_t;
+
+static void *write_many(void *arg)
+{
+    writer_t *w = arg;
+    char err[256];
+
+    for (int i = 0; i < 200; i++) {
+        dmarc_hist_row_t r = row(10000 + i, "192.0.2.50", "threads.example", "threads.example",
+                                 DMARC_P_NONE, true);
+        r.dkim[0].result = (dmarc_auth_t)(w->id % 3);
+        if (dmarc_hist_add(hist, &r, err, sizeof err) < 0)
+            w->failures++;
+    }
+    return NULL;
+}
+
+static void history_takes_writes_from_many_threads(void **state)
+{
+    pthread_t t[4];
+    writer_t w[4];
+    counts_t c = { 0, 0, 0 };
+    char err[256];
+
+    (void) state;
+    for (int i = 0; i < 4; i++) {
+        w[i] = (writer_t){ i, 0 };
+        assert_int_equal(pthread_create(&t[i], NULL, write_many, &w[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(w[i].failures, 0);
+    }
+    assert_int_equal(dmarc_hist_groups(hist, "threads.example", 10000, 10200, count_threads,
+                                       &c, err, sizeof err), 0);
+    assert_int_equal(c.total, 800);
+    assert_int_equal(c.groups, 3);      /* three distinct DKIM results */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +424,7 @@ int main(void)
         cmocka_unit_test(history_none_keeps_nothing),
         cmocka_unit_test(row_fill_copies_the_outcome),
         cmocka_unit_test(report_periods),
+        cmocka_unit_test(history_takes_writes_from_many_threads),
         cmocka_unit_test(report_rua_addresses_are_checked),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
