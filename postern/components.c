@@ -10,16 +10,19 @@
 #include "dmarc_conf.h"
 #include "limit.h"
 #include "policyd_conf.h"
+#include "spf_conf.h"
 
 static const conf_section_t *const policyd_own[] = {
     &policyd_conf_section, &limit_conf_section, NULL
 };
 
+static const conf_section_t *const spf_own[] = { &spf_conf_section, NULL };
 static const conf_section_t *const dmarc_own[] = { &dmarc_conf_section, NULL };
 
 static const component_t table[] = {
-    { "dmarc", "postern-dmarc", COMPONENT_MILTER, dmarc_own },
     { "policyd", "postern-policyd", COMPONENT_POLICY, policyd_own },
+    { "spf", "postern-spf", COMPONENT_MILTER, spf_own },
+    { "dmarc", "postern-dmarc", COMPONENT_MILTER, dmarc_own },
     { NULL, NULL, COMPONENT_MILTER, NULL }   /* end */
 };
 
