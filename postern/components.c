@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include "attach_conf.h"
 #include "components.h"
 #include "dmarc_conf.h"
 #include "limit.h"
@@ -19,10 +20,17 @@ static const conf_section_t *const policyd_own[] = {
 static const conf_section_t *const spf_own[] = { &spf_conf_section, NULL };
 static const conf_section_t *const dmarc_own[] = { &dmarc_conf_section, NULL };
 
+static const conf_section_t *const attach_own[] = {
+    &attach_conf_section, &attach_rule_conf_section, NULL
+};
+
+/* Milters in smtpd_milters order: a milter that reads another's
+ * Authentication-Results comes after it. */
 static const component_t table[] = {
     { "policyd", "postern-policyd", COMPONENT_POLICY, policyd_own },
     { "spf", "postern-spf", COMPONENT_MILTER, spf_own },
     { "dmarc", "postern-dmarc", COMPONENT_MILTER, dmarc_own },
+    { "attach", "postern-attach", COMPONENT_MILTER, attach_own },
     { NULL, NULL, COMPONENT_MILTER, NULL }   /* end */
 };
 
