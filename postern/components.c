@@ -9,6 +9,7 @@
 #include "attach_conf.h"
 #include "components.h"
 #include "dkim_conf.h"
+#include "dmarc_conf.h"
 #include "limit.h"
 #include "policyd_conf.h"
 #include "spf_conf.h"
@@ -18,6 +19,7 @@ static const conf_section_t *const policyd_own[] = {
 };
 
 static const conf_section_t *const spf_own[] = { &spf_conf_section, NULL };
+static const conf_section_t *const dmarc_own[] = { &dmarc_conf_section, NULL };
 
 static const conf_section_t *const attach_own[] = {
     &attach_conf_section, &attach_rule_conf_section, NULL
@@ -31,6 +33,7 @@ static const component_t table[] = {
     { "policyd", "postern-policyd", COMPONENT_POLICY, policyd_own },
     { "spf", "postern-spf", COMPONENT_MILTER, spf_own },
     { "dkim", "postern-dkim", COMPONENT_MILTER, dkim_own },
+    { "dmarc", "postern-dmarc", COMPONENT_MILTER, dmarc_own },
     { "attach", "postern-attach", COMPONENT_MILTER, attach_own },
     { NULL, NULL, COMPONENT_MILTER, NULL }   /* end */
 };

@@ -15,6 +15,7 @@ postfix dnsmasq-base redis-server miltertest swaks postfwd
 python3 python3-pytest python3-yaml
 iproute2 procps
 m4 libwrap0
+libopendmarc-dev publicsuffix libsqlite3-dev libxml2-dev libxml2-utils zlib1g-dev
 "
 
 # Sendmail 8.17 for tests/integration/test_sendmail.py. Installing it would
