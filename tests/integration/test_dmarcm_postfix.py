@@ -1,0 +1,111 @@
+"""postern-dmarc through a real Postfix and dnsmasq: SPF and DKIM are
+evaluated by the milter itself, then DMARC. An aligned SPF pass is
+delivered with dmarc=pass; a failing message under p=reject is refused
+with 550 5.7.1 naming the domain; p=quarantine is held; a domain without
+a record gets dmarc=none; two From addresses are refused; forged A-R
+fields with our authserv-id go; with DNS down the temperror action
+applies."""
+import email
+import json
+import os
+import subprocess
+
+import harness
+
+AUTHSERV = "mx.postern.test"
+
+
+def exe():
+    return os.path.join(harness.build_dir(), "bin", "postern-dmarc")
+
+
+def dmarcdns(workdir, start):
+    zones = os.path.join(harness.source_dir(), "tests", "data", "zones")
+    return start(harness.DNS(workdir, [os.path.join(zones, "dmarcm.dnsmasq")]))
+
+
+def postern_dmarc(workdir, start, dns, extra=""):
+    sock = "unix:%s/dmarc.sock" % harness.milter_run_dir(workdir)
+    conf = os.path.join(workdir, "postern.conf")
+    with open(conf, "w") as f:
+        f.write("[global]\nauthserv_id = %s\naudit_log = %s/audit.jsonl\n"
+                "dns_upstream = %s\ndns_timeout = 1s\n"
+                "[dmarc]\nsocket = %s\nuser = postfix\nhistory_db = %s/dmarc.db\n%s"
+                % (AUTHSERV, workdir, dns.upstream, sock, workdir, extra))
+    return start(harness.Daemon([exe(), "-f", "-c", conf], sock, workdir, "dmarc"))
+
+
+def audit(workdir, qid):
+    with open(os.path.join(workdir, "audit.jsonl")) as f:
+        recs = [json.loads(line) for line in f if line.strip()]
+    return [r for r in recs if r.get("qid") == qid]
+
+
+def our_authres(pf, qid):
+    pf.wait_delivered(qid)
+    with open(pf.delivered_path(qid), "rb") as f:
+        msg = email.message_from_bytes(f.read())
+    return [v for v in (msg.get_all("Authentication-Results") or [])
+            if v.startswith(AUTHSERV + ";")]
+
+
+def send(pf, domain, extra=(), author=None):
+    msg = harness.make_message(author or "alice@" + domain, "bob@example.org",
+                               "dmarc test", extra_headers=extra)
+    return pf.send("sender@" + domain, ["bob@example.org"], msg)
+
+
+def started(workdir, start, postfix, extra=""):
+    dns = dmarcdns(workdir, start)
+    d = postern_dmarc(workdir, start, dns, extra)
+    return dns, d, postfix(milters=[d.postfix_address])
+
+
+def test_pass_reject_and_none(workdir, start, postfix):
+    _, d, pf = started(workdir, start, postfix)
+    _, data, qid = send(pf, "pass.dmarcm.test")
+    assert data[0] == 250, data
+    ar = our_authres(pf, qid)
+    assert len(ar) == 1 and "dmarc=pass" in ar[0] and "spf=pass" in ar[0], ar
+    assert "header.from=pass.dmarcm.test" in ar[0], ar
+    recs = audit(workdir, qid)
+    assert len(recs) == 1 and recs[0]["step"] == "dmarc", recs
+    assert "%s: dmarc:" % qid in d.log_text()
+
+    _, data, _ = send(pf, "reject.dmarcm.test")
+    assert data[0] == 550 and "5.7.1" in data[1] and "reject.dmarcm.test" in data[1], data
+
+    _, data, qid = send(pf, "nodmarcm.test")
+    assert data[0] == 250, data
+    ar = our_authres(pf, qid)
+    assert "dmarc=none" in ar[0], ar
+    # Two deliveries: the rejected message is not among them.
+    assert len(pf.delivered()) == 2
+    assert os.path.getsize(os.path.join(workdir, "dmarc.db")) > 0
+
+
+def test_forged_authres_removed_and_two_from_refused(workdir, start, postfix):
+    _, _, pf = started(workdir, start, postfix)
+    forged = "Authentication-Results: %s; dmarc=pass header.from=paypal.example" % AUTHSERV
+    _, data, qid = send(pf, "pass.dmarcm.test", extra=[forged])
+    assert data[0] == 250, data
+    ar = our_authres(pf, qid)
+    assert len(ar) == 1 and "paypal" not in ar[0], ar
+    _, data, _ = send(pf, "pass.dmarcm.test",
+                      author="alice@pass.dmarcm.test>, <eve@reject.dmarcm.test")
+    assert data[0] == 550, data
+
+
+def test_quarantine_is_held(workdir, start, postfix):
+    _, _, pf = started(workdir, start, postfix)
+    _, data, qid = send(pf, "quar.dmarcm.test")
+    assert data[0] == 250, data
+    assert [r["action"] for r in audit(workdir, qid)] == ["quarantine"]
+
+
+def test_dns_down_is_temperror_action(workdir, start, postfix):
+    dns, d, pf = started(workdir, start, postfix)
+    dns.stop()
+    _, data, _ = send(pf, "pass.dmarcm.test")
+    assert data[0] == 451, data
+    assert "temperror" in d.log_text()
