@@ -9,6 +9,7 @@ import email
 import json
 import os
 import subprocess
+import time
 
 import harness
 
@@ -101,6 +102,29 @@ def test_quarantine_is_held(workdir, start, postfix):
     _, data, qid = send(pf, "quar.dmarcm.test")
     assert data[0] == 250, data
     assert [r["action"] for r in audit(workdir, qid)] == ["quarantine"]
+    assert held(pf, qid), "not in the hold queue"
+    assert pf.delivered() == []
+
+
+def held(pf, qid):
+    """Whether QID reaches the hold queue (bounded wait)."""
+    for _ in range(50):
+        out = subprocess.run(["postqueue", "-c", pf.conf, "-j"], capture_output=True,
+                             timeout=10).stdout.decode()
+        for line in out.splitlines():
+            job = json.loads(line)
+            if job.get("queue_id") == qid and job.get("queue_name") == "hold":
+                return True
+        time.sleep(0.1)
+    return False
+
+
+def test_quarantine_tag_delivers(workdir, start, postfix):
+    _, _, pf = started(workdir, start, postfix, "on_quarantine = tag\n")
+    _, data, qid = send(pf, "quar.dmarcm.test")
+    assert data[0] == 250, data
+    ar = our_authres(pf, qid)
+    assert "dmarc=fail" in ar[0] and "p=quarantine" in ar[0], ar
 
 
 def test_dns_down_is_temperror_action(workdir, start, postfix):
