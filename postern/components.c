@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include "av_conf.h"
 #include "components.h"
 #include "limit.h"
 #include "policyd_conf.h"
@@ -14,8 +15,11 @@ static const conf_section_t *const policyd_own[] = {
     &policyd_conf_section, &limit_conf_section, NULL
 };
 
+static const conf_section_t *const av_own[] = { &av_conf_section, NULL };
+
 static const component_t table[] = {
     { "policyd", "postern-policyd", COMPONENT_POLICY, policyd_own },
+    { "av", "postern-av", COMPONENT_MILTER, av_own },
     { NULL, NULL, COMPONENT_MILTER, NULL }   /* end */
 };
 

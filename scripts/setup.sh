@@ -8,7 +8,7 @@ set -eu
 PKGS="
 build-essential cmake pkg-config clang libclang-rt-14-dev
 libinih-dev libjansson-dev libssl-dev libmilter-dev libunbound-dev
-libcmocka-dev scdoc libevent-dev libmicrohttpd-dev libhiredis-dev
+libcmocka-dev scdoc libevent-dev libmicrohttpd-dev libhiredis-dev libclamav-dev clamav-daemon clamav-testfiles
 postfix dnsmasq-base redis-server miltertest swaks postfwd
 python3 python3-pytest
 iproute2 procps
