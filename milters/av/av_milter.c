@@ -258,7 +258,8 @@ static void record(const state_t *st, const conn_t *c, const avscan_result_t *r,
 static void log_verdict(const state_t *st, const conn_t *c, const avscan_result_t *r,
                         const avpolicy_verdict_t *v, double scan_ms)
 {
-    log_msg(v->unscanned ? LOG_LVL_WARN : LOG_LVL_INFO,
+    /* A failed scan or mail let through unscanned needs the admin's eye. */
+    log_msg(v->unscanned || r->status == AVSCAN_ERROR ? LOG_LVL_WARN : LOG_LVL_INFO,
             "%s: av: %s%s%s%s%s size=%llu scan=%.1fms action=%s%s%s",
             qid_of(c->env), avscan_status_name(r->status), r->name[0] ? " " : "", r->name,
             r->reason[0] ? " " : "", r->reason,
