@@ -157,6 +157,7 @@ def test_clean_delivered_and_eicar_refused_in_every_wrapping(workdir, start, pos
     assert all(r["action"] == "reject" and r["extra"]["signature"].startswith(sig[:12])
                for r in bad), bad
     assert "av: infected Postern.Test.EICAR" in d.log_text()
+    assert d.stop() == 0, d.log_text()
 
 
 def test_monitor_mode_delivers_and_records_the_action(workdir, start, postfix):
@@ -229,6 +230,7 @@ def test_database_replaced_while_mail_flows(workdir, start, postfix):
     for qid in accepted:                                           # none lost
         pf.wait_delivered(qid)
     assert len(pf.delivered()) == len(accepted)
+    assert d.stop() == 0, d.log_text()     # old engines freed, nothing leaked
 
 
 def test_no_database_refuses_to_start_unless_passing(workdir, start, postfix):
@@ -289,3 +291,4 @@ def test_clamd_backend_against_a_real_clamd(workdir, start, postfix):
     replies, data, qid = send(pf, plain("nothing here"))
     assert data[0] == 451 and data[1].startswith("4.3.0"), data
     assert "clamd: connect" in d.log_text()
+    assert d.stop() == 0, d.log_text()
