@@ -27,7 +27,7 @@ static const conf_key_t av_keys[] = {
     { "spool_memory", CONF_SIZE, "1M", NULL, 0, 1073741824,
       "A message larger than this is kept in a private temporary file instead of memory." },
     { "spool_dir", CONF_PATH, "/tmp", NULL, 0, 0,
-      "Directory of those temporary files (unlinked at once, mode 0600)." },
+      "Directory of those temporary files (unlinked at once, mode 0600), and of what libclamav unpacks." },
     { "max_scan_size", CONF_SIZE, "400M", NULL, 0, 4294967296LL,
       "clamav back end: most data scanned in one message, archives unpacked included." },
     { "max_file_size", CONF_SIZE, "100M", NULL, 0, 4294967296LL,

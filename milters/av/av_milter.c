@@ -65,6 +65,7 @@ static avscan_t *scanner_new(const config_t *cfg, char *err, size_t errlen)
                                 err, errlen);
     avscan_clamav_opts_t o = {
         .dbdir = config_str(cfg, "av", "database_dir"),
+        .tmpdir = config_str(cfg, "av", "spool_dir"),
         .allow_no_db = strcmp(config_str(cfg, "av", "on_no_database"), "pass") == 0,
         .check_ms = config_duration_ms(cfg, "av", "database_check"),
         .max_scansize = config_size(cfg, "av", "max_scan_size"),

@@ -26,7 +26,9 @@
  *	swaps it in. Each scan holds a reference to the engine it started
  *	with, so scans in flight finish on the old engine, which is freed
  *	when the last of them ends. A failed load keeps the old engine and
- *	is reported through NOTE.
+ *	is reported through NOTE. While no database is loaded
+ *	(ALLOW_NO_DB), each scan also checks the directory, so a database
+ *	that appears is used from the next message on.
  *
  *	The clamd back end opens one connection per message and sends it
  *	with INSTREAM in chunks; every read and write has the deadline
@@ -83,6 +85,7 @@ typedef void (*avscan_note_fn)(void *arg, int level, const char *msg);
 
 typedef struct avscan_clamav_opts {
     const char *dbdir;
+    const char *tmpdir;         /* libclamav's unpacking; NULL: its default */
     bool allow_no_db;           /* run unscanned until a database appears */
     long long check_ms;         /* database directory poll; 0: never */
     unsigned long long max_scansize, max_filesize;

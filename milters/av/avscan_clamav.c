@@ -138,7 +138,9 @@ static struct cl_engine *build_engine(const clamav_t *c, unsigned *sigs, char *e
         snprintf(err, errlen, "cannot create a scan engine");
         return NULL;
     }
-    if (set_limits(e, &c->o) < 0) {
+    if (set_limits(e, &c->o) < 0
+        || (c->o.tmpdir != NULL && c->o.tmpdir[0] != '\0'
+            && cl_engine_set_str(e, CL_ENGINE_TMPDIR, c->o.tmpdir) != CL_SUCCESS)) {
         snprintf(err, errlen, "cannot set scan limits");
         cl_engine_free(e);
         return NULL;
@@ -296,7 +298,17 @@ static void clamav_scan(avscan_t *s, const avspool_t *msg, avscan_result_t *r)
     cl_error_t rc;
 
     start_poll(c);
-    if ((e = engine_acquire(c)) == NULL) {
+    e = engine_acquire(c);
+    /* Running without a database: one appearing is used at once, not
+     * only at the next poll (a cheap directory check when unchanged). */
+    if (e == NULL) {
+        char err[256];
+        if (reload(c, false, err, sizeof(err)) > 0) {
+            note(c, 2, "virus database reloaded: scanning from now on with %s", c->dbdir);
+            e = engine_acquire(c);
+        }
+    }
+    if (e == NULL) {
         avscan_fail(r, AVSCAN_UNSCANNED, "no virus database loaded");
         return;
     }
