@@ -263,16 +263,6 @@ audit_t *audit_open(const char *path, const char *component, char *err,
     return a;
 }
 
-/* The file at our path was replaced (rotated) or removed: reopen. */
-static int follow_rotation(audit_t *a, char *err, size_t errlen)
-{
-    struct stat st;
-
-    if (stat(a->path, &st) == 0 && st.st_dev == a->dev && st.st_ino == a->ino)
-        return 0;
-    return open_file(a, err, errlen);
-}
-
 /* ---- finding the previous record ---- */
 
 static int find_prev(audit_t *a, off_t size, char prev[AUDIT_HASH_HEX + 1],
@@ -317,6 +307,40 @@ static int find_prev(audit_t *a, off_t size, char prev[AUDIT_HASH_HEX + 1],
         }
         win = win * 4 > 2 * AUDIT_MAX_RECORD ? 2 * AUDIT_MAX_RECORD : win * 4;
     }
+}
+
+/* The file at our path was replaced (rotated) or removed: reopen, and
+ * make the new file's chain continue the old one. Called holding the old
+ * file's flock, so no writer can add to the old file after we read its
+ * last record; returns holding the new file's. */
+static int follow_rotation(audit_t *a, char *err, size_t errlen)
+{
+    struct stat st;
+    char last[AUDIT_HASH_HEX + 1];
+    int old = a->fd, torn;
+
+    if (stat(a->path, &st) == 0 && st.st_dev == a->dev && st.st_ino == a->ino)
+        return 0;
+    if (fstat(old, &st) < 0 || find_prev(a, st.st_size, last, &torn, err, errlen) < 0)
+        return -1;
+    a->fd = -1;
+    if (open_file(a, err, errlen) < 0) {
+        a->fd = old;
+        return -1;
+    }
+    if (flock(a->fd, LOCK_EX) < 0) {
+        snprintf(err, errlen, "%s: flock: %s", a->path, strerror(errno));
+        close(old);
+        return -1;
+    }
+    close(old);                 /* releases the old file's lock */
+    /* Empty: nobody has started it yet, so its first record continues
+     * the old file (append_locked takes the cached hash at size 0). */
+    if (fstat(a->fd, &st) == 0 && st.st_size == 0) {
+        memcpy(a->cached_hash, last, sizeof(last));
+        a->cached_end = 0;
+    }
+    return 0;
 }
 
 /* ---- writing ---- */
@@ -388,12 +412,13 @@ int audit_write(audit_t *a, const audit_record_t *r, char *err, size_t errlen)
     if (a == NULL || a->path == NULL)
         return 0;
     pthread_mutex_lock(&a->lock);
-    rc = follow_rotation(a, err, errlen);
-    if (rc == 0 && flock(a->fd, LOCK_EX) < 0) {
+    if (flock(a->fd, LOCK_EX) < 0) {
         snprintf(err, errlen, "%s: flock: %s", a->path, strerror(errno));
         rc = -1;
-    } else if (rc == 0) {
-        rc = append_locked(a, r, err, errlen);
+    } else {
+        rc = follow_rotation(a, err, errlen);
+        if (rc == 0)
+            rc = append_locked(a, r, err, errlen);
         flock(a->fd, LOCK_UN);
     }
     pthread_mutex_unlock(&a->lock);

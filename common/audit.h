@@ -35,7 +35,11 @@
  *	inserted or reordered complete line breaks the chain.
  *
  *	When the file at the path is replaced (log rotation), the next
- *	write reopens it and starts a new chain there.
+ *	write reopens it; the first record of the new file carries the hash
+ *	of the old file's last record, so the chain runs on across files
+ *	(the old file's lock is held while that hash is read, so no record
+ *	can slip in behind it). A process that opens an empty file without
+ *	having seen the old one starts a new chain (64 zeros).
  *
  *	Strings come from the network and may hold any bytes: invalid UTF-8
  *	is replaced by U+FFFD so that a record is always written.
@@ -93,8 +97,14 @@ typedef struct audit_verify_result {
     unsigned long first_bad_line;   /* 0 when intact */
     unsigned long first_torn_line;
     char why[256];
+    char first_prev[AUDIT_HASH_HEX + 1];   /* prev of the first record: 64
+                                              zeros, or the last hash of
+                                              the file rotated before it */
     char last_hash[AUDIT_HASH_HEX + 1];
 } audit_verify_result_t;
+
+/* True when FIRST_PREV starts a new chain (64 zeros). */
+int audit_hash_is_zero(const char *hex);
 
 /* 0 intact, 1 broken (first_bad_line and why set), -1 read error. */
 int audit_verify_fd(int fd, audit_verify_result_t *out);

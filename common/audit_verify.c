@@ -48,16 +48,16 @@ static int check_record(verifier_t *v, const char *line, size_t len)
     if (prev == NULL || strlen(prev) != AUDIT_HASH_HEX
         || json_object_get(o, "ts") == NULL || json_object_get(o, "component") == NULL) {
         rc = broken(v, "not an audit record (missing ts, component or prev)");
-    } else if (strcmp(prev, v->expect) != 0) {
-        if (v->prev_line == 0)
-            snprintf(why, sizeof(why), "chain broken: the first record must have "
-                     "prev = 64 zeros");
-        else
-            snprintf(why, sizeof(why), "chain broken: prev is not the hash of "
-                     "line %lu (a record was changed, removed, inserted or moved)",
-                     v->prev_line);
+    } else if (v->prev_line != 0 && strcmp(prev, v->expect) != 0) {
+        snprintf(why, sizeof(why), "chain broken: prev is not the hash of "
+                 "line %lu (a record was changed, removed, inserted or moved)",
+                 v->prev_line);
         rc = broken(v, why);
     } else {
+        /* The first record starts a chain (64 zeros) or continues the
+         * file this one was rotated from: the caller checks that link. */
+        if (v->prev_line == 0)
+            memcpy(v->out->first_prev, prev, sizeof(v->out->first_prev));
         audit_hash_hex(line, len, v->expect);
         v->prev_line = v->line;
         v->out->records++;
@@ -75,6 +75,7 @@ int audit_verify_fd(int fd, audit_verify_result_t *out)
 
     memset(out, 0, sizeof(*out));
     memset(v.expect, '0', AUDIT_HASH_HEX);
+    memset(out->first_prev, '0', AUDIT_HASH_HEX);
     if (buf == NULL)
         return -1;
     for (;;) {
@@ -130,4 +131,9 @@ int audit_verify_file(const char *path, audit_verify_result_t *out, char *err,
         snprintf(err, errlen, "%s: read: %s", path, strerror(errno));
     close(fd);
     return rc;
+}
+
+int audit_hash_is_zero(const char *hex)
+{
+    return hex != NULL && strspn(hex, "0") == AUDIT_HASH_HEX && hex[AUDIT_HASH_HEX] == '\0';
 }

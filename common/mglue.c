@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "mglue.h"
+#include "mmetrics.h"
 
 #define AR_NAME "Authentication-Results"
 
@@ -39,6 +40,7 @@ void mglue_qid(SMFICTX *ctx, menv_t *e)
 
 sfsistat mglue_apply(SMFICTX *ctx, const mact_reply_t *r, bool monitor)
 {
+    mmetrics_action(r->action, !monitor);
     if (monitor)
         return SMFIS_CONTINUE;
     switch (r->action) {

@@ -25,7 +25,8 @@
  *	TEMPFAIL set the reply and return SMFIS_REJECT / SMFIS_TEMPFAIL;
  *	DISCARD returns SMFIS_DISCARD; QUARANTINE calls smfi_quarantine
  *	(end of message only) and continues; ACCEPT and TAG continue. With
- *	MONITOR it always continues and changes nothing.
+ *	MONITOR it always continues and changes nothing. Either way the
+ *	action is counted (mmetrics: postern_milter_actions_total).
  *
  *	Our fields go at the top of the header (index 0), where RFC 8601
  *	wants trace fields; forged ones are removed from the highest index

@@ -9,12 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "audit.h"
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "milterd.h"
+#include "mmetrics.h"
 #include "runtime.h"
 
 #define DEFAULT_CONF "/etc/postern/postern.conf"
@@ -40,6 +43,101 @@ static struct {
     pthread_mutex_t lock;
     gen_t *gens;                /* current first, then retired ones */
 } d = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* ---- callbacks, timed for the metrics ---- */
+
+static struct smfiDesc orig, timed;
+
+static double now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
+}
+
+#define TIMED(stage, call) do { \
+        double t0_ = now_ms(); \
+        sfsistat rc_ = (call); \
+        mmetrics_callback(stage, rc_, now_ms() - t0_); \
+        return rc_; \
+    } while (0)
+
+static sfsistat t_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+    mmetrics_connection();
+    if (orig.xxfi_connect == NULL)
+        return SMFIS_CONTINUE;
+    TIMED(MM_CONNECT, orig.xxfi_connect(ctx, host, sa));
+}
+
+static sfsistat t_helo(SMFICTX *ctx, char *helo)
+{
+    TIMED(MM_HELO, orig.xxfi_helo(ctx, helo));
+}
+
+static sfsistat t_envfrom(SMFICTX *ctx, char **argv)
+{
+    TIMED(MM_ENVFROM, orig.xxfi_envfrom(ctx, argv));
+}
+
+static sfsistat t_envrcpt(SMFICTX *ctx, char **argv)
+{
+    TIMED(MM_ENVRCPT, orig.xxfi_envrcpt(ctx, argv));
+}
+
+static sfsistat t_data(SMFICTX *ctx)
+{
+    TIMED(MM_DATA, orig.xxfi_data(ctx));
+}
+
+static sfsistat t_header(SMFICTX *ctx, char *name, char *value)
+{
+    TIMED(MM_HEADER, orig.xxfi_header(ctx, name, value));
+}
+
+static sfsistat t_eoh(SMFICTX *ctx)
+{
+    TIMED(MM_EOH, orig.xxfi_eoh(ctx));
+}
+
+static sfsistat t_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+    TIMED(MM_BODY, orig.xxfi_body(ctx, chunk, len));
+}
+
+static sfsistat t_eom(SMFICTX *ctx)
+{
+    TIMED(MM_EOM, orig.xxfi_eom(ctx));
+}
+
+static sfsistat t_abort(SMFICTX *ctx)
+{
+    TIMED(MM_ABORT, orig.xxfi_abort(ctx));
+}
+
+/* The component's callbacks, each wrapped; stages it does not handle stay
+ * NULL, so libmilter still tells the MTA to skip them. */
+static struct smfiDesc *timed_desc(const struct smfiDesc *desc)
+{
+    orig = *desc;
+    timed = *desc;
+    timed.xxfi_connect = t_connect;
+#define WRAP(f, w) timed.f = orig.f != NULL ? w : NULL
+    WRAP(xxfi_helo, t_helo);
+    WRAP(xxfi_envfrom, t_envfrom);
+    WRAP(xxfi_envrcpt, t_envrcpt);
+    WRAP(xxfi_data, t_data);
+    WRAP(xxfi_header, t_header);
+    WRAP(xxfi_eoh, t_eoh);
+    WRAP(xxfi_body, t_body);
+    WRAP(xxfi_eom, t_eom);
+    WRAP(xxfi_abort, t_abort);
+#undef WRAP
+    return &timed;
+}
+
+/* ---- config and state ---- */
 
 static void build_sections(const milterd_spec_t *spec)
 {
@@ -203,6 +301,8 @@ static int prepare(bool check_only, bool foreground, char *err, size_t errlen)
 static int serve(bool foreground, char *err, size_t errlen)
 {
     runtime_opts_t o = { .name = d.spec->daemon };
+    const char *metrics = config_str(d.boot_cfg, d.spec->component, "metrics_listen");
+    int rc;
 
     if (runtime_opts_from_config(&o, d.boot_cfg, d.spec->component, err, errlen) < 0)
         return EX_CONFIG;
@@ -210,7 +310,12 @@ static int serve(bool foreground, char *err, size_t errlen)
     o.foreground = foreground;
     o.proto = d.spec->proto;
     o.reload = reload;
-    return runtime_main(d.spec->desc, &o, err, errlen) < 0 ? EX_UNAVAILABLE : 0;
+    mmetrics_init(d.spec->component);
+    if (metrics != NULL && *metrics != '\0' && metrics_serve(metrics, err, errlen) < 0)
+        return EX_UNAVAILABLE;
+    rc = runtime_main(timed_desc(d.spec->desc), &o, err, errlen) < 0 ? EX_UNAVAILABLE : 0;
+    metrics_stop();
+    return rc;
 }
 
 static void shut_down(void)

@@ -40,6 +40,10 @@
  *	why. A state is freed by SPEC.state_free once it is replaced and no
  *	callback holds it any more.
  *
+ *	Metrics: every callback of SPEC.desc is timed and its reply
+ *	counted (mmetrics.h); with metrics_listen set in the section they
+ *	are served for Prometheus and "postern stats".
+ *
  *	The socket, user and other milter keys are read once at start: a
  *	change to them needs a restart (the socket is already bound).
  *

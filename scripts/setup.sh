@@ -12,14 +12,47 @@ libcmocka-dev scdoc libevent-dev libmicrohttpd-dev libhiredis-dev libclamav-dev 
 postfix dnsmasq-base redis-server miltertest swaks postfwd
 python3 python3-pytest
 iproute2 procps
+m4 libwrap0
 "
+
+# Sendmail 8.17 for tests/integration/test_sendmail.py. Installing it would
+# replace Postfix (both provide mail-transport-agent), so Debian's packages
+# are unpacked into a private tree instead; m4 and libwrap0 (above) are what
+# that tree needs from the system. Network: the Debian mirror only.
+SENDMAIL_CACHE=/var/cache/postern-test/sendmail
+setup_sendmail() {
+    [ -e "$SENDMAIL_CACHE/root/.complete" ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "setup: no private Sendmail in $SENDMAIL_CACHE; run as root to unpack it" >&2
+        return 0
+    fi
+    echo "setup: unpacking sendmail-bin, sendmail-base, sendmail-cf into $SENDMAIL_CACHE/root"
+    mkdir -p "$SENDMAIL_CACHE"
+    rm -rf "$SENDMAIL_CACHE/root.tmp" "$SENDMAIL_CACHE"/*.deb
+    (cd "$SENDMAIL_CACHE" && apt-get download -q -o APT::Sandbox::User=root \
+        sendmail-bin sendmail-base sendmail-cf)
+    for deb in "$SENDMAIL_CACHE"/*.deb; do
+        dpkg -x "$deb" "$SENDMAIL_CACHE/root.tmp"
+    done
+    if ldd "$SENDMAIL_CACHE/root.tmp/usr/libexec/sendmail/sendmail" | grep -q "not found"; then
+        echo "setup: the private sendmail misses libraries:" >&2
+        ldd "$SENDMAIL_CACHE/root.tmp/usr/libexec/sendmail/sendmail" | grep "not found" >&2
+        return 1
+    fi
+    touch "$SENDMAIL_CACHE/root.tmp/.complete"
+    rm -rf "$SENDMAIL_CACHE/root"
+    mv "$SENDMAIL_CACHE/root.tmp" "$SENDMAIL_CACHE/root"
+}
 
 missing=""
 for p in $PKGS; do
     st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
     [ "$st" = "installed" ] || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+    setup_sendmail
+    exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "setup: missing packages:$missing; run as root to install them" >&2
@@ -43,3 +76,4 @@ trap cleanup EXIT
 apt-get update -q || true
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing
+setup_sendmail

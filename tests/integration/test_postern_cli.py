@@ -105,12 +105,12 @@ def test_usage_errors_exit_64(args):
     assert "usage" in r.stderr
 
 
-def write_chain(path, n):
+def write_chain(path, n, prev="0" * 64):
     """An audit log built independently of the C code, from the format in
-    docs/audit-log.md: each line's prev is the SHA-256 of the line before."""
+    docs/audit-log.md: each line's prev is the SHA-256 of the line before
+    (PREV for the first: zeros, or the last hash of the file before)."""
     import hashlib
     import json
-    prev = "0" * 64
     lines = []
     for i in range(n):
         rec = {"ts": "2026-11-25T06:00:00.%06dZ" % i, "host": "mx", "component": "test",
@@ -142,6 +142,31 @@ def test_audit_verify_names_the_line_after_an_edit(tmp_path):
     assert r.returncode == 1
     assert "%s:8:" % log in r.stdout
     assert "line 7" in r.stdout
+
+
+def last_hash(lines):
+    import hashlib
+    return hashlib.sha256(lines[-1].encode()).hexdigest()
+
+
+def test_audit_verify_follows_the_chain_across_rotated_files(tmp_path):
+    old, new = tmp_path / "audit.jsonl.1", tmp_path / "audit.jsonl"
+    lines = write_chain(old, 5)
+    write_chain(new, 3, prev=last_hash(lines))
+    r = postern("audit", "verify", str(old), str(new))
+    assert r.returncode == 0, r.stdout
+    assert "3 records, chain intact, continues %s" % old in r.stdout
+    r = postern("audit", "verify", str(new))
+    assert r.returncode == 0 and "continues an earlier file" in r.stdout
+    # The old file lost its last record: the link no longer holds.
+    old.write_text("\n".join(lines[:-1]) + "\n")
+    r = postern("audit", "verify", str(old), str(new))
+    assert r.returncode == 1
+    assert "%s:1: does not continue %s" % (new, old) in r.stdout
+    # A file that starts its own chain is not a broken link.
+    write_chain(new, 2)
+    r = postern("audit", "verify", str(old), str(new))
+    assert r.returncode == 0 and "starts a new chain" in r.stdout
 
 
 def test_audit_verify_usage_and_missing_file(tmp_path):

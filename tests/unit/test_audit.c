@@ -264,7 +264,7 @@ static void swapped_lines_break_the_chain(void **state)
     free(buf);
 }
 
-static void first_record_must_start_the_chain(void **state)
+static void a_file_missing_its_head_shows_it_continues_something(void **state)
 {
     audit_verify_result_t res;
     size_t len, starts[16];
@@ -272,11 +272,16 @@ static void first_record_must_start_the_chain(void **state)
 
     (void) state;
     write_n(path_of("t4.jsonl"), 4);
+    assert_int_equal(verify(path_of("t4.jsonl"), &res), 0);
+    assert_true(audit_hash_is_zero(res.first_prev));
     buf = slurp(path_of("t4.jsonl"), &len);
     line_starts(buf, len, starts, 16);
     spit(path_of("t4.jsonl"), buf + starts[1], len - starts[1]);
-    assert_int_equal(verify(path_of("t4.jsonl"), &res), 1);
-    assert_int_equal(res.first_bad_line, 1);
+    /* Alone it reads as a rotated file's successor; the link to the file
+     * before it (checked by "postern audit verify OLD NEW") cannot hold. */
+    assert_int_equal(verify(path_of("t4.jsonl"), &res), 0);
+    assert_false(audit_hash_is_zero(res.first_prev));
+    assert_int_equal(res.records, 3);
     free(buf);
 }
 
@@ -304,25 +309,34 @@ static void torn_record_is_a_warning_and_the_chain_goes_on(void **state)
     free(buf);
 }
 
-static void rotation_starts_a_new_chain_in_the_new_file(void **state)
+static void rotation_continues_the_chain_in_the_new_file(void **state)
 {
-    char err[256], rotated[300];
+    char err[256], rotated[300], old_last[AUDIT_HASH_HEX + 1];
     audit_verify_result_t res;
     audit_t *a = audit_open(path_of("rot.jsonl"), "t", err, sizeof(err));
+    audit_t *b = audit_open(path_of("rot.jsonl"), "u", err, sizeof(err));
     audit_record_t r = { .step = "x" };
 
     (void) state;
     for (int i = 0; i < 3; i++)
         assert_int_equal(audit_write(a, &r, err, sizeof(err)), 0);
+    assert_int_equal(audit_write(b, &r, err, sizeof(err)), 0);
     snprintf(rotated, sizeof(rotated), "%s.1", path_of("rot.jsonl"));
     assert_int_equal(rename(path_of("rot.jsonl"), rotated), 0);
-    for (int i = 0; i < 2; i++)
+    /* Two writers that both still hold the old file: one starts the new
+     * file from the old one's last record, the other chains after it. */
+    for (int i = 0; i < 2; i++) {
         assert_int_equal(audit_write(a, &r, err, sizeof(err)), 0);
+        assert_int_equal(audit_write(b, &r, err, sizeof(err)), 0);
+    }
     audit_close(a);
+    audit_close(b);
     assert_int_equal(verify(rotated, &res), 0);
-    assert_int_equal(res.records, 3);
+    assert_int_equal(res.records, 4);
+    memcpy(old_last, res.last_hash, sizeof(old_last));
     assert_int_equal(verify(path_of("rot.jsonl"), &res), 0);
-    assert_int_equal(res.records, 2);
+    assert_int_equal(res.records, 4);
+    assert_string_equal(res.first_prev, old_last);
 }
 
 static void disabled_log_accepts_writes(void **state)
@@ -435,9 +449,9 @@ int main(void)
         cmocka_unit_test(changed_byte_is_found_at_its_line),
         cmocka_unit_test(removed_line_breaks_the_chain),
         cmocka_unit_test(swapped_lines_break_the_chain),
-        cmocka_unit_test(first_record_must_start_the_chain),
+        cmocka_unit_test(a_file_missing_its_head_shows_it_continues_something),
         cmocka_unit_test(torn_record_is_a_warning_and_the_chain_goes_on),
-        cmocka_unit_test(rotation_starts_a_new_chain_in_the_new_file),
+        cmocka_unit_test(rotation_continues_the_chain_in_the_new_file),
         cmocka_unit_test(disabled_log_accepts_writes),
         cmocka_unit_test(unwritable_path_is_an_error),
         cmocka_unit_test(concurrent_processes_and_threads_keep_one_chain),
