@@ -72,6 +72,7 @@ static avscan_t *scanner_new(const config_t *cfg, char *err, size_t errlen)
         .max_filesize = config_size(cfg, "av", "max_file_size"),
         .max_recursion = (unsigned) config_int(cfg, "av", "max_recursion"),
         .max_files = (unsigned) config_int(cfg, "av", "max_files"),
+        .no_cache = !config_bool(cfg, "av", "scan_cache"),
         .note = note_to_log,
     };
     if (o.dbdir == NULL || o.dbdir[0] == '\0') {
@@ -79,6 +80,34 @@ static avscan_t *scanner_new(const config_t *cfg, char *err, size_t errlen)
         return NULL;
     }
     return avscan_clamav_new(&o, err, errlen);
+}
+
+/* A field name as RFC 5322 section 3.6.8 allows: printable, no colon. */
+static bool field_name_ok(const char *name)
+{
+    if (name == NULL || strlen(name) >= MAX_HEADER_NAME)
+        return false;
+    for (const char *p = name; *p; p++)
+        if (*p < 33 || *p > 126 || *p == ':')
+            return false;
+    return true;
+}
+
+/* What the key table cannot say: values that must not be empty. */
+static int check_values(const config_t *cfg, char *err, size_t errlen)
+{
+    const char *dir = config_str(cfg, "av", "spool_dir");
+
+    if (dir == NULL || dir[0] == '\0') {
+        snprintf(err, errlen, "[av] spool_dir: required");
+        return -1;
+    }
+    if (!field_name_ok(config_str(cfg, "av", "header"))) {
+        snprintf(err, errlen, "[av] header: \"%s\" is not a header field name",
+                 config_str(cfg, "av", "header"));
+        return -1;
+    }
+    return 0;
 }
 
 static void *state_new(config_t *cfg, audit_t *audit, char *err, size_t errlen)
@@ -90,7 +119,8 @@ static void *state_new(config_t *cfg, audit_t *audit, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (avpolicy_init(&st->policy, config_str(cfg, "av", "on_infected"),
+    if (check_values(cfg, err, errlen) < 0
+        || avpolicy_init(&st->policy, config_str(cfg, "av", "on_infected"),
                       config_str(cfg, "av", "on_error"), config_str(cfg, "av", "on_limit"),
                       config_bool(cfg, "av", "add_header"), err, errlen) < 0
         || (st->scan = scanner_new(cfg, err, errlen)) == NULL) {
@@ -295,7 +325,7 @@ static sfsistat a_eom(SMFICTX *ctx)
     scan_message(st, c, &r);
     scan_ms = ms_since(&t0);
     avpolicy_decide(&st->policy, &r, &v);
-    if (!st->monitor && v.header && st->header[0] != '\0' && !mact_stops(v.reply.action))
+    if (!st->monitor && v.header && !mact_stops(v.reply.action))
         put_header(ctx, st, c, &v);
     record(st, c, &r, &v, scan_ms);
     log_verdict(st, c, &r, &v, scan_ms);

@@ -90,6 +90,7 @@ typedef struct avscan_clamav_opts {
     long long check_ms;         /* database directory poll; 0: never */
     unsigned long long max_scansize, max_filesize;
     unsigned max_recursion, max_files;
+    bool no_cache;              /* rescan files seen clean before */
     avscan_note_fn note;
     void *note_arg;
 } avscan_clamav_opts_t;

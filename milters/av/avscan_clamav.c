@@ -121,7 +121,8 @@ static int set_limits(struct cl_engine *e, const avscan_clamav_opts_t *o)
     if (cl_engine_set_num(e, CL_ENGINE_MAX_SCANSIZE, (long long) o->max_scansize) != CL_SUCCESS
         || cl_engine_set_num(e, CL_ENGINE_MAX_FILESIZE, (long long) o->max_filesize) != CL_SUCCESS
         || cl_engine_set_num(e, CL_ENGINE_MAX_RECURSION, o->max_recursion) != CL_SUCCESS
-        || cl_engine_set_num(e, CL_ENGINE_MAX_FILES, o->max_files) != CL_SUCCESS)
+        || cl_engine_set_num(e, CL_ENGINE_MAX_FILES, o->max_files) != CL_SUCCESS
+        || (o->no_cache && cl_engine_set_num(e, CL_ENGINE_DISABLE_CACHE, 1) != CL_SUCCESS))
         return -1;
     return 0;
 }

@@ -292,3 +292,19 @@ def test_clamd_backend_against_a_real_clamd(workdir, start, postfix):
     assert data[0] == 451 and data[1].startswith("4.3.0"), data
     assert "clamd: connect" in d.log_text()
     assert d.stop() == 0, d.log_text()
+
+
+def test_bad_values_are_config_errors(workdir):
+    write_db(os.path.join(workdir, "db"))
+    sock = "unix:%s/av.sock" % workdir
+    for extra, why in [("header = X-Virus: yes\n", "[av] header"),
+                       ("spool_dir =\n", "[av] spool_dir"),
+                       ("on_infected = accept\n", "on_infected"),
+                       ("backend = clamd\nclamd_socket = tcp:3310\n", "clamd_socket")]:
+        conf = write_conf(workdir, sock, extra)
+        r = subprocess.run([exe(), "-n", "-c", conf], capture_output=True, text=True,
+                           timeout=30)
+        assert r.returncode == 78 and why in r.stdout + r.stderr, (extra, r)
+    conf = write_conf(workdir, sock, "header = X-AV-Result\n")
+    r = subprocess.run([exe(), "-n", "-c", conf], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r
