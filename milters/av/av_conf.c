@@ -36,6 +36,8 @@ static const conf_key_t av_keys[] = {
       "clamav back end: deepest nesting of archives and attached messages." },
     { "max_files", CONF_INT, "10000", NULL, 1, 1000000,
       "clamav back end: most files unpacked from one message." },
+    { "max_scans", CONF_INT, "0", NULL, 0, 1024,
+      "clamav back end: scans at once (more wait), which bounds memory under a burst of large mail; 0 means one per CPU." },
     { "scan_cache", CONF_BOOL, "yes", NULL, 0, 0,
       "clamav back end: remember files found clean (by hash) so the same attachment is not scanned twice." },
     { "on_infected", CONF_ENUM, "reject", "reject|discard|quarantine|tag", 0, 0,

@@ -73,6 +73,7 @@ static avscan_t *scanner_new(const config_t *cfg, char *err, size_t errlen)
         .max_recursion = (unsigned) config_int(cfg, "av", "max_recursion"),
         .max_files = (unsigned) config_int(cfg, "av", "max_files"),
         .no_cache = !config_bool(cfg, "av", "scan_cache"),
+        .max_scans = (unsigned) config_int(cfg, "av", "max_scans"),
         .note = note_to_log,
     };
     if (o.dbdir == NULL || o.dbdir[0] == '\0') {

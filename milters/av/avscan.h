@@ -26,7 +26,10 @@
  *	swaps it in. Each scan holds a reference to the engine it started
  *	with, so scans in flight finish on the old engine, which is freed
  *	when the last of them ends. A failed load keeps the old engine and
- *	is reported through NOTE. While no database is loaded
+ *	is reported through NOTE. At most MAX_SCANS scans run at once; more
+ *	wait for a slot, so many large messages arriving together do not
+ *	multiply the engine's working memory or thrash the CPUs (clamd does
+ *	the same with MaxThreads). While no database is loaded
  *	(ALLOW_NO_DB), each scan also checks the directory, so a database
  *	that appears is used from the next message on.
  *
@@ -91,6 +94,7 @@ typedef struct avscan_clamav_opts {
     unsigned long long max_scansize, max_filesize;
     unsigned max_recursion, max_files;
     bool no_cache;              /* rescan files seen clean before */
+    unsigned max_scans;         /* scans at once, others wait; 0: CPUs */
     avscan_note_fn note;
     void *note_arg;
 } avscan_clamav_opts_t;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <clamav.h>
 
@@ -28,6 +29,10 @@ typedef struct clamav {
     pthread_mutex_t lock;       /* guards engine, sigs */
     struct cl_engine *engine;   /* NULL: no database (allow_no_db) */
     unsigned sigs;
+
+    pthread_mutex_t slots;      /* guards active; free_slot signals */
+    pthread_cond_t free_slot;
+    unsigned active, max_active;
 
     pthread_mutex_t reload;     /* one rebuild at a time */
     uint64_t loaded_fp, failed_fp;
@@ -261,6 +266,23 @@ static struct cl_engine *engine_acquire(clamav_t *c)
     return e;
 }
 
+static void slot_take(clamav_t *c)
+{
+    pthread_mutex_lock(&c->slots);
+    while (c->active >= c->max_active)
+        pthread_cond_wait(&c->free_slot, &c->slots);
+    c->active++;
+    pthread_mutex_unlock(&c->slots);
+}
+
+static void slot_give(clamav_t *c)
+{
+    pthread_mutex_lock(&c->slots);
+    c->active--;
+    pthread_cond_signal(&c->free_slot);
+    pthread_mutex_unlock(&c->slots);
+}
+
 static void set_result(cl_error_t rc, const char *virname, avscan_result_t *r)
 {
     char why[AVSCAN_MAX_REASON];
@@ -313,6 +335,7 @@ static void clamav_scan(avscan_t *s, const avspool_t *msg, avscan_result_t *r)
         avscan_fail(r, AVSCAN_UNSCANNED, "no virus database loaded");
         return;
     }
+    slot_take(c);
     if ((mem = avspool_mem(msg, &len)) != NULL) {
         cl_fmap_t *map = cl_fmap_open_memory(mem, len);
         if (map == NULL) {
@@ -324,6 +347,7 @@ static void clamav_scan(avscan_t *s, const avspool_t *msg, avscan_result_t *r)
     } else {
         rc = cl_scandesc(avspool_fd(msg), "message", &virname, &scanned, e, &so);
     }
+    slot_give(c);
     set_result(rc, virname, r);
     cl_engine_free(e);
 }
@@ -357,6 +381,8 @@ static void clamav_free(avscan_t *s)
     if (c->engine != NULL)
         cl_engine_free(c->engine);
     pthread_mutex_destroy(&c->lock);
+    pthread_mutex_destroy(&c->slots);
+    pthread_cond_destroy(&c->free_slot);
     pthread_mutex_destroy(&c->reload);
     pthread_mutex_destroy(&c->tlock);
     pthread_cond_destroy(&c->tcond);
@@ -387,6 +413,13 @@ avscan_t *avscan_clamav_new(const avscan_clamav_opts_t *opts, char *err, size_t 
     c->o = *opts;
     c->o.dbdir = c->dbdir;
     pthread_mutex_init(&c->lock, NULL);
+    pthread_mutex_init(&c->slots, NULL);
+    pthread_cond_init(&c->free_slot, NULL);
+    c->max_active = opts->max_scans;
+    if (c->max_active == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        c->max_active = n > 0 ? (unsigned) n : 1;
+    }
     pthread_mutex_init(&c->reload, NULL);
     pthread_mutex_init(&c->tlock, NULL);
     pthread_cond_init(&c->tcond, NULL);

@@ -5,6 +5,7 @@
  * clean mail is clean; a changed database is picked up beside the old
  * engine; no database refuses to start unless told to pass mail.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -77,7 +78,7 @@ static int teardown(void **s)
 static avscan_t *engine(bool allow_no_db, char *err, size_t errlen)
 {
     avscan_clamav_opts_t o = {
-        .dbdir = dbdir, .allow_no_db = allow_no_db, .check_ms = 0,
+        .dbdir = dbdir, .allow_no_db = allow_no_db, .check_ms = 0, .max_scans = 2,
         .max_scansize = 100 << 20, .max_filesize = 25 << 20,
         .max_recursion = 16, .max_files = 1000,
     };
@@ -232,12 +233,59 @@ static void md5_signature_matches_an_attachment(void **s)
     unlink(line);
 }
 
+typedef struct worker {
+    avscan_t *sc;
+    int infected, clean;
+} worker_t;
+
+static void *scan_many(void *arg)
+{
+    worker_t *w = arg;
+    char msg[1024];
+    avscan_result_t r;
+
+    for (int i = 0; i < 20; i++) {
+        snprintf(msg, sizeof(msg), "%s\r\n%d\r\n%s\r\n", head, i, i % 2 ? PAYLOAD : "x");
+        if (scan_text(w->sc, msg, i % 3 ? 1 << 20 : 0, &r) == AVSCAN_INFECTED)
+            w->infected++;
+        else if (r.status == AVSCAN_CLEAN)
+            w->clean++;
+    }
+    return NULL;
+}
+
+/* More threads than scan slots: each waits its turn, none gets a wrong
+ * verdict, and the engine swap in the middle does not disturb them. */
+static void concurrent_scans_share_the_engine_and_the_slots(void **s)
+{
+    char err[256];
+    avscan_t *sc = engine(false, err, sizeof(err));
+    pthread_t t[8];
+    worker_t w[8];
+
+    (void) s;
+    assert_non_null(sc);
+    for (int i = 0; i < 8; i++) {
+        w[i] = (worker_t) { .sc = sc };
+        assert_int_equal(pthread_create(&t[i], NULL, scan_many, &w[i]), 0);
+    }
+    write_ndb("Postern.Test.Pattern", PAYLOAD);     /* same signature, new engine */
+    assert_int_equal(avscan_clamav_check(sc, err, sizeof(err)), 1);
+    for (int i = 0; i < 8; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(w[i].infected, 10);
+        assert_int_equal(w[i].clean, 10);
+    }
+    sc->ops->free(sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(plain_pattern_is_found_in_memory_and_in_a_file),
         cmocka_unit_test(base64_part_and_attached_message_are_decoded),
         cmocka_unit_test(md5_signature_matches_an_attachment),
+        cmocka_unit_test(concurrent_scans_share_the_engine_and_the_slots),
         cmocka_unit_test(changed_database_is_swapped_in_and_old_scans_finish),
         cmocka_unit_test(no_database_refuses_unless_passing),
     };
