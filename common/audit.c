@@ -170,6 +170,8 @@ static json_t *record_object(const audit_record_t *r, const char *component,
     json_object_set_new(o, "rcpt", rcpt_array(r));
     if (r->nrcpt > RCPT_MAX)
         json_object_set_new(o, "rcpt_more", json_integer((json_int_t) (r->nrcpt - RCPT_MAX)));
+    if (r->msgid != NULL)
+        json_object_set_new(o, "msgid", safe_string(r->msgid));
     json_object_set_new(o, "step", str_or_null(r->step));
     json_object_set_new(o, "result", str_or_null(r->result));
     json_object_set_new(o, "reason", str_or_null(r->reason));

@@ -16,8 +16,9 @@
  *
  * DESCRIPTION
  *	A record is one line of JSON with its keys in a fixed order: ts,
- *	host, component, pid, qid, conn, client_ip, helo, from, rcpt, step,
- *	result, reason, action, ms, extra (when given) and prev, the hex
+ *	host, component, pid, qid, conn, client_ip, helo, from, rcpt,
+ *	msgid (when known), step, result, reason, action, ms, extra (when
+ *	given) and prev, the hex
  *	SHA-256 of the previous line's bytes (without its newline); the
  *	first record of a file has 64 zeros. docs/audit-log.md has the
  *	whole format.
@@ -70,6 +71,7 @@ typedef struct audit_record {
     const char *client_ip, *helo, *from;
     const char *const *rcpt;
     size_t nrcpt;
+    const char *msgid;          /* Message-ID field, NULL when not seen */
     const char *step;           /* which check or stage */
     const char *result, *reason, *action;
     double ms;                  /* time the decision took */

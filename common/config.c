@@ -57,6 +57,7 @@ typedef struct parse {
     int line;                   /* line the reader handed out last */
     bool indented;              /* that line started with a blank */
     int err_line;               /* 0: no error yet */
+    bool others_ok;             /* skip sections not in the schema */
     char *err;
     size_t errlen;
 } parse_t;
@@ -333,6 +334,13 @@ static void see_section_line(parse_t *p, const char *line, size_t n)
     memcpy(name, line + 1, len);
     name[len] = '\0';
     sect_t *s = find_sect(p->cfg, name);
+    if (s == NULL && p->others_ok) {
+        /* Another component's section: skipped, unless it names one of
+         * our named sections ("[limit x]"), which must be right. */
+        const char *space = strchr(name, ' ');
+        if (find_named(p->cfg, name, space ? (size_t) (space - name) : len) == NULL)
+            return;
+    }
     if (s == NULL)
         s = add_instance(p, name);
     if (s != NULL)
@@ -405,10 +413,10 @@ static int handler(void *user, const char *section, const char *name,
 }
 
 static config_t *parse_buffer(const char *name, const char *buf, size_t len,
-                              const conf_section_t *const *sections,
+                              const conf_section_t *const *sections, bool others_ok,
                               char *err, size_t errlen)
 {
-    parse_t p = { 0 };
+    parse_t p = { .others_ok = others_ok };
     int rc;
 
     if ((p.cfg = config_alloc(name, sections)) == NULL) {
@@ -440,7 +448,7 @@ config_t *config_load_string(const char *name, const char *text,
                              const conf_section_t *const *sections,
                              char *err, size_t errlen)
 {
-    return parse_buffer(name, text, strlen(text), sections, err, errlen);
+    return parse_buffer(name, text, strlen(text), sections, false, err, errlen);
 }
 
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
@@ -483,8 +491,8 @@ out:
     return buf;
 }
 
-config_t *config_load(const char *path, const conf_section_t *const *sections,
-                      char *err, size_t errlen)
+static config_t *load(const char *path, const conf_section_t *const *sections,
+                       bool others_ok, char *err, size_t errlen)
 {
     size_t len = 0;
     char *buf = read_file(path, &len, err, errlen);
@@ -501,9 +509,21 @@ config_t *config_load(const char *path, const conf_section_t *const *sections,
         free(buf);
         return NULL;
     }
-    cfg = parse_buffer(path, buf, len, sections, err, errlen);
+    cfg = parse_buffer(path, buf, len, sections, others_ok, err, errlen);
     free(buf);
     return cfg;
+}
+
+config_t *config_load(const char *path, const conf_section_t *const *sections,
+                      char *err, size_t errlen)
+{
+    return load(path, sections, false, err, errlen);
+}
+
+config_t *config_load_shared(const char *path, const conf_section_t *const *sections,
+                             char *err, size_t errlen)
+{
+    return load(path, sections, true, err, errlen);
 }
 
 /* ---- references and getters ---- */

@@ -100,6 +100,14 @@ typedef struct config config_t;
 config_t *config_load(const char *path, const conf_section_t *const *sections,
                       char *err, size_t errlen);
 
+/* The same for a daemon that reads its own part of the file every
+ * component shares: sections that are not in SECTIONS are skipped
+ * unread ("postern check" checks the whole file against every
+ * component). Sections in SECTIONS, and instances of its named ones,
+ * are checked as above. */
+config_t *config_load_shared(const char *path, const conf_section_t *const *sections,
+                             char *err, size_t errlen);
+
 /* The same on TEXT; NAME stands for the file in messages. */
 config_t *config_load_string(const char *name, const char *text,
                              const conf_section_t *const *sections,

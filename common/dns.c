@@ -19,6 +19,7 @@
 #include <unbound.h>
 
 #include "dns.h"
+#include "dnscache.h"
 #include "metrics.h"
 
 #define DNSR_DEFAULT_TIMEOUT_MS 5000
@@ -27,6 +28,8 @@
 /* The loop wakes at least this often, so a lost wake-up costs little. */
 #define DNSR_POLL_MS 1000
 #define DNSR_BACKOFF_MS 10
+/* Answers kept for the calling thread's fast path (dnscache.h). */
+#define DNSR_FRONT_ENTRIES 20000
 
 struct dnsr {
     struct ub_ctx *ctx;
@@ -37,6 +40,7 @@ struct dnsr {
     pthread_t thread;
     bool thread_started;
     pthread_mutex_t mu;         /* guards every struct query below */
+    dnscache_t *cache;          /* answers with a TTL, for the fast path */
 };
 
 /*
@@ -57,6 +61,8 @@ struct query {
 struct dnsr_answer {
     struct ub_result *res;      /* NULL when there was no answer */
     size_t count;
+    dnscache_t *cache;          /* set when RES belongs to ENTRY */
+    dnscache_entry_t *entry;
 };
 
 const char *dnsr_status_name(dnsr_status_t status)
@@ -233,6 +239,11 @@ static int start_loop(dnsr_t *r, char *err, size_t errlen)
     return 0;
 }
 
+static void free_result(void *res)
+{
+    ub_resolve_free(res);
+}
+
 dnsr_t *dnsr_new(const dnsr_opts_t *opts, char *err, size_t errlen)
 {
     if (opts == NULL) {
@@ -249,8 +260,9 @@ dnsr_t *dnsr_new(const dnsr_opts_t *opts, char *err, size_t errlen)
                                          : DNSR_DEFAULT_TIMEOUT_MS;
     r->dnssec = opts->dnssec;
     pthread_mutex_init(&r->mu, NULL);
+    r->cache = dnscache_new(DNSR_FRONT_ENTRIES, free_result);
     r->ctx = ub_ctx_create();
-    if (r->ctx == NULL) {
+    if (r->ctx == NULL || r->cache == NULL) {
         snprintf(err, errlen, "dns: cannot create resolver context");
         dnsr_free(r);
         return NULL;
@@ -281,6 +293,7 @@ void dnsr_free(dnsr_t *r)
         ub_ctx_delete(r->ctx);
     if (r->wakefd >= 0)
         close(r->wakefd);
+    dnscache_free(r->cache);
     pthread_mutex_destroy(&r->mu);
     free(r);
 }
@@ -439,6 +452,60 @@ static dnsr_status_t finish(struct ub_result *res, dnsr_status_t st,
     return *out != NULL ? st : DNSR_ERROR;
 }
 
+/* ---- the fast path: answers with a TTL, in the caller's thread ---- */
+
+static long now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long) ts.tv_sec;
+}
+
+static dnsr_status_t from_entry(dnsr_t *r, dnscache_entry_t *e, void *res, int st,
+                                dnsr_answer_t **out)
+{
+    dnsr_answer_t *a = calloc(1, sizeof *a);
+    struct ub_result *ub = res;
+
+    if (a == NULL) {
+        dnscache_release(r->cache, e);      /* the result is the cache's */
+        *out = NULL;
+        return DNSR_ERROR;
+    }
+    a->res = ub;
+    if (st == DNSR_OK && ub->data != NULL)
+        while (ub->data[a->count] != NULL)
+            a->count++;
+    a->cache = r->cache;
+    a->entry = e;
+    *out = a;
+    return (dnsr_status_t) st;
+}
+
+static dnsr_status_t from_cache(dnsr_t *r, const char *name, int rrtype, dnsr_answer_t **out)
+{
+    void *res;
+    int st;
+    dnscache_entry_t *e = dnscache_get(r->cache, name, rrtype, now_s(), &res, &st);
+
+    return e != NULL ? from_entry(r, e, res, st, out) : (dnsr_status_t) -1;
+}
+
+/* Answers worth keeping: those that say something about the name, for
+ * their TTL (NXDOMAIN and NODATA carry the zone's negative TTL). */
+static dnsr_status_t finish_cached(dnsr_t *r, const char *name, int rrtype,
+                                   struct ub_result *res, dnsr_status_t st,
+                                   dnsr_answer_t **out)
+{
+    dnscache_entry_t *e = NULL;
+
+    if ((st == DNSR_OK || st == DNSR_NXDOMAIN || st == DNSR_NODATA) && res != NULL
+        && res->ttl > 0)
+        e = dnscache_put(r->cache, name, rrtype, res, st, (unsigned) res->ttl, now_s());
+    return e != NULL ? from_entry(r, e, res, st, out) : finish(res, st, out);
+}
+
 static dnsr_status_t resolve(dnsr_t *r, const char *name, int rrtype,
                              int timeout_ms, dnsr_answer_t **out)
 {
@@ -446,6 +513,9 @@ static dnsr_status_t resolve(dnsr_t *r, const char *name, int rrtype,
         return DNSR_ERROR;
     if (r == NULL || !name_ok(name) || rrtype <= 0 || rrtype > 65535)
         return finish(NULL, DNSR_ERROR, out);
+    dnsr_status_t hit = from_cache(r, name, rrtype, out);
+    if ((int) hit >= 0)
+        return hit;
     struct query *q = query_new(r);
     if (q == NULL)
         return finish(NULL, DNSR_ERROR, out);
@@ -471,7 +541,7 @@ static dnsr_status_t resolve(dnsr_t *r, const char *name, int rrtype,
         ub_resolve_free(res);
         return finish(NULL, sent != 0 ? DNSR_ERROR : DNSR_TIMEOUT, out);
     }
-    return finish(res, status_of(r, err, res), out);
+    return finish_cached(r, name, rrtype, res, status_of(r, err, res), out);
 }
 
 /* ---- metrics: every query by outcome, and how long it took (answers
@@ -526,7 +596,10 @@ void dnsr_answer_free(dnsr_answer_t *a)
 {
     if (a == NULL)
         return;
-    ub_resolve_free(a->res);
+    if (a->entry != NULL)
+        dnscache_release(a->cache, a->entry);
+    else
+        ub_resolve_free(a->res);
     free(a);
 }
 

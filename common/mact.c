@@ -32,6 +32,19 @@ const char *mact_name(mact_t a)
     return (unsigned) a < sizeof(names) / sizeof(names[0]) ? names[a] : "unknown";
 }
 
+const char *mact_audit_name(mact_t a, bool monitor)
+{
+    static const char *const monitored[] = {
+        [MACT_ACCEPT] = "monitor:accept", [MACT_TAG] = "monitor:tag",
+        [MACT_REJECT] = "monitor:reject", [MACT_TEMPFAIL] = "monitor:tempfail",
+        [MACT_DISCARD] = "monitor:discard", [MACT_QUARANTINE] = "monitor:quarantine",
+    };
+
+    if ((unsigned) a >= sizeof(monitored) / sizeof(monitored[0]))
+        return "unknown";
+    return monitor ? monitored[a] : names[a];
+}
+
 bool mact_stops(mact_t a)
 {
     return a == MACT_REJECT || a == MACT_TEMPFAIL || a == MACT_DISCARD;

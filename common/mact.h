@@ -68,6 +68,9 @@ typedef enum {
 /* NAME -> *OUT: 0, or -1 for an unknown name. */
 int mact_parse(const char *name, mact_t *out);
 const char *mact_name(mact_t a);
+/* The action as the audit log writes it: "reject", or "monitor:reject"
+ * when MONITOR (the action was decided but not carried out). */
+const char *mact_audit_name(mact_t a, bool monitor);
 /* True for the actions that stop the message (reject, tempfail, discard). */
 bool mact_stops(mact_t a);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +28,8 @@ struct menv {
     bool have_auth;
     char dname[64];
     bool have_dname;
+    char msgid[MENV_MAX_MSGID];
+    bool have_msgid;
     char *rcpt[MENV_MAX_RCPT];
     size_t nrcpt, rcpt_total;
     struct timespec start;
@@ -128,6 +131,7 @@ void menv_mail(menv_t *e, const char *from, const char *qid, const char *auth,
     copy_addr(e->from, sizeof(e->from), from);
     e->have_qid = copy_opt(e->qid, sizeof(e->qid), qid);
     e->have_auth = copy_opt(e->auth, sizeof(e->auth), auth);
+    e->have_msgid = false;
     /* The daemon name comes at connect; keep it when MAIL has none. */
     if (dname != NULL && *dname != '\0')
         e->have_dname = copy_opt(e->dname, sizeof(e->dname), dname);
@@ -158,6 +162,21 @@ void menv_set_daemon_name(menv_t *e, const char *dname)
         e->have_dname = copy_opt(e->dname, sizeof(e->dname), dname);
 }
 
+void menv_header(menv_t *e, const char *name, const char *value)
+{
+    size_t n;
+
+    if (name == NULL || value == NULL || strcasecmp(name, "Message-ID") != 0 || e->have_msgid)
+        return;
+    value += strspn(value, " \t\r\n");
+    copy_clean(e->msgid, sizeof(e->msgid), value);
+    n = strlen(e->msgid);
+    while (n > 0 && (e->msgid[n - 1] == ' ' || e->msgid[n - 1] == '?'))
+        e->msgid[--n] = '\0';       /* trailing blanks and folded line ends */
+    e->have_msgid = n > 0;
+}
+
+const char *menv_msgid(const menv_t *e) { return e->have_msgid ? e->msgid : NULL; }
 const char *menv_conn_id(const menv_t *e) { return e->conn_id; }
 const char *menv_client_ip(const menv_t *e) { return e->client_ip; }
 const char *menv_client_host(const menv_t *e) { return e->client_host; }
@@ -212,4 +231,5 @@ void menv_audit_fill(const menv_t *e, audit_record_t *r)
     r->from = e->from;
     r->rcpt = (const char *const *) e->rcpt;
     r->nrcpt = e->nrcpt;
+    r->msgid = menv_msgid(e);
 }

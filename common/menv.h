@@ -46,6 +46,7 @@
 #define MENV_MAX_ADDR 320       /* RFC 5321: 64 + 1 + 255 */
 #define MENV_MAX_NAME 256
 #define MENV_MAX_RCPT 100
+#define MENV_MAX_MSGID 256
 
 typedef struct menv menv_t;
 
@@ -68,6 +69,9 @@ void menv_rcpt(menv_t *e, const char *rcpt);
 void menv_set_qid(menv_t *e, const char *qid);
 /* Sets "{daemon_name}" when non-empty (Postfix sends it at connect). */
 void menv_set_daemon_name(menv_t *e, const char *dname);
+/* Every header field, from the header callback: keeps what the audit
+ * trail needs (the Message-ID, for "postern why --message-id"). */
+void menv_header(menv_t *e, const char *name, const char *value);
 
 const char *menv_conn_id(const menv_t *e);
 const char *menv_client_ip(const menv_t *e);      /* "unknown" when none */
@@ -81,6 +85,7 @@ const char *menv_from_domain(const menv_t *e);
 const char *menv_qid(const menv_t *e);            /* NULL until known */
 const char *menv_auth(const menv_t *e);           /* NULL when not SASL */
 const char *menv_daemon_name(const menv_t *e);    /* NULL when not sent */
+const char *menv_msgid(const menv_t *e);          /* NULL until seen */
 size_t menv_rcpts(const menv_t *e, const char *const **list);
 size_t menv_rcpt_total(const menv_t *e);
 /* Milliseconds since menv_mail (or menv_new). */
@@ -89,7 +94,7 @@ double menv_elapsed_ms(const menv_t *e);
 /* True when the client address is in NL (NULL: false). */
 bool menv_client_in(const menv_t *e, const netlist_t *nl);
 
-/* Fills qid, conn, client_ip, helo, from and rcpt of R from E (borrowed
+/* Fills qid, conn, client_ip, helo, from, rcpt and msgid of R from E (borrowed
  * pointers: valid while E is unchanged). Other fields are left alone. */
 void menv_audit_fill(const menv_t *e, audit_record_t *r);
 

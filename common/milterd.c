@@ -249,7 +249,7 @@ const char *milterd_authserv_id(const config_t *cfg, char *buf, size_t buflen)
 /* SIGHUP: a new config and state, or the old ones and a log line. */
 static int reload(void *arg, char *err, size_t errlen)
 {
-    config_t *cfg = config_load(d.conf_path, d.sections, err, errlen);
+    config_t *cfg = config_load_shared(d.conf_path, d.sections, err, errlen);
     void *state;
 
     (void) arg;
@@ -278,7 +278,7 @@ static int prepare(bool check_only, bool foreground, char *err, size_t errlen)
 {
     void *state;
 
-    if ((d.cfg = config_load(d.conf_path, d.sections, err, errlen)) == NULL)
+    if ((d.cfg = config_load_shared(d.conf_path, d.sections, err, errlen)) == NULL)
         return EX_CONFIG;
     d.boot_cfg = config_ref(d.cfg);
     if (!check_only)

@@ -173,7 +173,7 @@ static void free_retired(evutil_socket_t fd, short what, void *arg)
 static void reload(daemon_t *d)
 {
     char err[512];
-    config_t *cfg = config_load(d->conf_path, policyd_sections, err, sizeof(err));
+    config_t *cfg = config_load_shared(d->conf_path, policyd_sections, err, sizeof(err));
     limits_t *ls = cfg ? limits_from_config(cfg, err, sizeof(err)) : NULL;
     policy_t *p = ls ? make_policy(d, cfg, ls) : NULL;
 
@@ -292,7 +292,7 @@ int main(int argc, char **argv)
     }
     if (optind != argc)
         return usage();
-    if ((d.cfg = config_load(d.conf_path, policyd_sections, err, sizeof(err))) == NULL
+    if ((d.cfg = config_load_shared(d.conf_path, policyd_sections, err, sizeof(err))) == NULL
         || (d.limits = limits_from_config(d.cfg, err, sizeof(err))) == NULL) {
         fprintf(stderr, "postern-policyd: %s\n", err);
         config_unref(d.cfg);

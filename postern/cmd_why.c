@@ -3,7 +3,7 @@
  * from the audit log(s), and the final outcome.
  *
  *   postern why [-c FILE] [-f LOG]... [--json] [--from ADDR] [--to ADDR]
- *               [--since TIME] [QUEUEID]
+ *               [--since TIME] [--message-id ID | QUEUEID]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,12 +29,14 @@ typedef struct why_run {
     size_t nlogs;
     int json;
     json_t *found;              /* matching records, in log order */
+    const char *msgid;          /* --message-id */
+    char *found_qid;            /* its queue id, once found */
 } why_run_t;
 
 static int why_usage(void)
 {
     fprintf(stderr, "usage: postern why [-c FILE] [-f AUDITLOG]... [--json] [--from ADDR]\n"
-                    "                   [--to ADDR] [--since TIME] [QUEUEID]\n");
+                    "                   [--to ADDR] [--since TIME] [--message-id ID | QUEUEID]\n");
     return EX_USAGE;
 }
 
@@ -64,6 +66,16 @@ static int scan(why_run_t *w, void (*fn)(why_run_t *, json_t *))
     }
     free(line);
     return 0;
+}
+
+/* Pass zero, for --message-id: the queue id of the message. */
+static void learn_qid(why_run_t *w, json_t *r)
+{
+    const char *msgid = json_string_value(json_object_get(r, "msgid"));
+    const char *qid = json_string_value(json_object_get(r, "qid"));
+
+    if (w->found_qid == NULL && msgid != NULL && qid != NULL && strcmp(msgid, w->msgid) == 0)
+        w->found_qid = strdup(qid);
 }
 
 /* Pass one: the connections that carry the queue id. */
@@ -134,11 +146,32 @@ static void print_json(const why_run_t *w)
     json_decref(out);
 }
 
+/* --message-id: which queue id carries it; then a queue id query. A
+ * byte search by the Message-ID keeps the pass as fast as the others. */
+static int find_message(why_run_t *w)
+{
+    why_query_t all = w->q;
+    int rc;
+
+    w->q.qid = w->msgid;
+    rc = scan(w, learn_qid);
+    w->q = all;
+    if (rc != 0)
+        return rc;
+    if (w->found_qid == NULL) {
+        fprintf(stderr, "postern: no audit record has Message-ID %s\n", w->msgid);
+        return 1;
+    }
+    w->q.qid = w->found_qid;
+    return 0;
+}
+
 static int parse_args(why_run_t *w, int argc, char **argv, const char **conf)
 {
     static const struct option lo[] = {
         { "json", no_argument, NULL, 'j' }, { "from", required_argument, NULL, 'F' },
         { "to", required_argument, NULL, 'T' }, { "since", required_argument, NULL, 'S' },
+        { "message-id", required_argument, NULL, 'M' },
         { NULL, 0, NULL, 0 }
     };
     int c;
@@ -156,12 +189,14 @@ static int parse_args(why_run_t *w, int argc, char **argv, const char **conf)
         case 'F': w->q.from = optarg; break;
         case 'T': w->q.to = optarg; break;
         case 'S': w->q.since = optarg; break;
+        case 'M': w->msgid = optarg; break;
         default: return -1;
         }
     }
     if (optind < argc)
         w->q.qid = argv[optind++];
-    if (optind != argc || (w->q.qid == NULL && !w->q.from && !w->q.to && !w->q.since))
+    if (optind != argc || (w->q.qid && w->msgid)
+        || (w->q.qid == NULL && !w->msgid && !w->q.from && !w->q.to && !w->q.since))
         return -1;
     return 0;
 }
@@ -181,7 +216,9 @@ int cmd_why(int argc, char **argv)
         w.logs[w.nlogs++] = config_str(cfg, "global", "audit_log");
     }
     w.found = json_array();
-    rc = w.q.qid ? scan(&w, learn_conn) : 0;
+    rc = w.msgid ? find_message(&w) : 0;
+    if (rc == 0 && w.q.qid)
+        rc = scan(&w, learn_conn);
     if (rc == 0)
         rc = scan(&w, select_record);
     if (rc == 0) {
@@ -196,6 +233,7 @@ int cmd_why(int argc, char **argv)
     for (size_t i = 0; i < w.q.nconns; i++)
         free((char *) w.q.conns[i]);
     json_decref(w.found);
+    free(w.found_qid);
     config_unref(cfg);
     return rc;
 }

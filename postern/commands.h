@@ -28,4 +28,12 @@ int cmd_stats(int argc, char **argv);
  * running policy daemon. */
 int cmd_policyd(int argc, char **argv);
 
+/* postern dkim keygen|check-dns ...: make a DKIM key and print its DNS
+ * record; check that the published record matches the private key. */
+int cmd_dkim(int argc, char **argv);
+/* postern dmarc report [-c FILE] [--period P] [--out DIR] [--receiver D]
+ * [--send]: RFC 7489 aggregate reports from the DMARC history.
+ * postern dmarc lookup [-c FILE] DOMAIN: the DMARC policy of DOMAIN. */
+int cmd_dmarc(int argc, char **argv);
+
 #endif

@@ -6,20 +6,38 @@
 
 #include "config.h"
 
+#include "attach_conf.h"
 #include "av_conf.h"
 #include "components.h"
+#include "dkim_conf.h"
+#include "dmarc_conf.h"
 #include "limit.h"
 #include "policyd_conf.h"
+#include "spf_conf.h"
 
 static const conf_section_t *const policyd_own[] = {
     &policyd_conf_section, &limit_conf_section, NULL
 };
 
+static const conf_section_t *const spf_own[] = { &spf_conf_section, NULL };
+static const conf_section_t *const dmarc_own[] = { &dmarc_conf_section, NULL };
+
+static const conf_section_t *const attach_own[] = {
+    &attach_conf_section, &attach_rule_conf_section, NULL
+};
+
+static const conf_section_t *const dkim_own[] = { &dkim_conf_section, NULL };
 static const conf_section_t *const av_own[] = { &av_conf_section, NULL };
 
+/* Milters in smtpd_milters order: a milter that reads another's
+ * Authentication-Results comes after it. */
 static const component_t table[] = {
     { "policyd", "postern-policyd", COMPONENT_POLICY, policyd_own },
+    { "spf", "postern-spf", COMPONENT_MILTER, spf_own },
+    { "dkim", "postern-dkim", COMPONENT_MILTER, dkim_own },
+    { "dmarc", "postern-dmarc", COMPONENT_MILTER, dmarc_own },
     { "av", "postern-av", COMPONENT_MILTER, av_own },
+    { "attach", "postern-attach", COMPONENT_MILTER, attach_own },
     { NULL, NULL, COMPONENT_MILTER, NULL }   /* end */
 };
 

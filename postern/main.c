@@ -20,6 +20,8 @@ static const struct command commands[] = {
     { "why", cmd_why, "every step that touched a message, from the audit log" },
     { "stats", cmd_stats, "metrics of the running components" },
     { "policyd", cmd_policyd, "ask the running policy daemon (status)" },
+    { "dkim", cmd_dkim, "make a DKIM key, check its DNS record" },
+    { "dmarc", cmd_dmarc, "DMARC policy of a domain (lookup), aggregate reports (report)" },
 };
 
 static int usage(FILE *out)

@@ -8,11 +8,14 @@ set -eu
 PKGS="
 build-essential cmake pkg-config clang libclang-rt-14-dev
 libinih-dev libjansson-dev libssl-dev libmilter-dev libunbound-dev
-libcmocka-dev scdoc libevent-dev libmicrohttpd-dev libhiredis-dev libclamav-dev clamav-daemon clamav-testfiles
+libopendkim-dev opendkim-tools libmail-dkim-perl python3-dkim
+libcmocka-dev scdoc libevent-dev libmicrohttpd-dev libhiredis-dev libspf2-dev libclamav-dev clamav-daemon clamav-testfiles
+libgmime-3.0-dev libmagic-dev libarchive-dev zip
 postfix dnsmasq-base redis-server miltertest swaks postfwd
-python3 python3-pytest
+python3 python3-pytest python3-yaml
 iproute2 procps
 m4 libwrap0
+libopendmarc-dev publicsuffix libsqlite3-dev libxml2-dev libxml2-utils zlib1g-dev
 "
 
 # Sendmail 8.17 for tests/integration/test_sendmail.py. Installing it would

@@ -67,6 +67,18 @@ def test_forged_fields_go_ours_comes_first_foreign_ones_stay(workdir, start, pos
     recs = [r for r in audit_records(workdir) if r.get("qid") == qid]
     assert len(recs) == 1 and recs[0]["component"] == "dtest", recs
     assert recs[0]["client_ip"] == "127.0.0.1" and recs[0]["rcpt"] == ["bob@example.org"]
+    # The Message-ID is recorded, and finds the message for postern why.
+    msgid = msg["Message-ID"]
+    assert recs[0]["msgid"] == msgid
+    why = subprocess.run([os.path.join(harness.build_dir(), "bin", "postern"), "why", "-f",
+                          os.path.join(workdir, "audit.jsonl"), "--message-id", msgid],
+                         capture_output=True, text=True, timeout=30)
+    assert why.returncode == 0, why.stderr
+    assert why.stdout.startswith("%s: 1 step" % qid) and "outcome: accept (dtest" in why.stdout
+    why = subprocess.run([os.path.join(harness.build_dir(), "bin", "postern"), "why", "-f",
+                          os.path.join(workdir, "audit.jsonl"), "--message-id", "<no@such>"],
+                         capture_output=True, text=True, timeout=30)
+    assert why.returncode == 1 and "no audit record has Message-ID <no@such>" in why.stderr
 
 
 def test_reject_reply_is_ours_and_safe(workdir, start, postfix):
@@ -87,7 +99,7 @@ def test_monitor_mode_changes_nothing(workdir, start, postfix):
     msg = pf.wait_delivered(qid)
     assert msg.get_all("Authentication-Results") == ["%s; spf=pass" % AUTHSERV]
     rec = [r for r in audit_records(workdir) if r.get("qid") == qid][0]
-    assert rec["action"] == "reject"
+    assert rec["action"] == "monitor:reject"
     assert "(monitor)" in d.log_text()
 
 
@@ -155,3 +167,8 @@ def test_check_mode_exits_78_naming_the_key(workdir):
     assert "[dtest] action" in r.stderr and ":7:" in r.stderr, r.stderr
     r = subprocess.run([exe(), "-x"], capture_output=True, text=True, timeout=10)
     assert r.returncode == 64
+    # The file every component shares: another component's section is
+    # not this daemon's business ("postern check" checks it).
+    shared = write_conf(workdir, sock, extra="[other-component]\nits_key = 1\n")
+    r = subprocess.run([exe(), "-n", "-c", shared], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0, r.stderr

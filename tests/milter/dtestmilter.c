@@ -112,6 +112,7 @@ static sfsistat d_header(SMFICTX *ctx, char *name, char *value)
 {
     state_t *st;
 
+    menv_header(conn_of(ctx)->env, name, value);
     if (strcasecmp(name, "Authentication-Results") != 0)
         return SMFIS_CONTINUE;
     st = milterd_acquire();
@@ -149,7 +150,8 @@ static sfsistat d_eom(SMFICTX *ctx)
         add_our_field(ctx, st, c->env);
     }
     audit_record_t a = { .step = "eom", .result = "pass", .reason = "test",
-                         .action = mact_name(r.action), .ms = menv_elapsed_ms(c->env) };
+                         .action = mact_audit_name(r.action, st->monitor),
+                         .ms = menv_elapsed_ms(c->env) };
     menv_audit_fill(c->env, &a);
     if (audit_write(st->audit, &a, err, sizeof(err)) < 0)
         log_warn("audit: %s", err);

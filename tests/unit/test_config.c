@@ -292,6 +292,36 @@ static void rewrite(const char *path, const char *text)
     fclose(f);
 }
 
+static void shared_file_skips_other_components_sections_only(void **state)
+{
+    char err[256] = "";
+    char *path = write_temp("[global]\nlog_level = debug\n[dkim]\nselector = s1\n"
+                            "[attach-rule exe]\next = exe\n[testmilter]\ncount = 5\n"
+                            "[limit a]\nrate = 5/1h\n");
+    config_t *cfg;
+
+    (void) state;
+    /* Strict: the other components' sections are errors. */
+    assert_null(config_load(path, sections, err, sizeof(err)));
+    assert_non_null(strstr(err, ":3: unknown section [dkim]"));
+    /* Shared: skipped; our own sections are read and checked. */
+    cfg = config_load_shared(path, sections, err, sizeof(err));
+    assert_non_null(cfg);
+    assert_string_equal(config_str(cfg, "global", "log_level"), "debug");
+    assert_int_equal(config_int(cfg, "testmilter", "count"), 5);
+    assert_string_equal(config_str(cfg, "limit a", "rate"), "5/1h");
+    assert_false(config_has_section(cfg, "dkim"));
+    config_unref(cfg);
+    rewrite(path, "[dkim]\nx = 1\n[testmilter]\ncount = 50\n");
+    assert_null(config_load_shared(path, sections, err, sizeof(err)));
+    assert_non_null(strstr(err, ":4: [testmilter] count"));
+    rewrite(path, "[limit]\nrate = 5/1h\n");      /* our named section, no name */
+    assert_null(config_load_shared(path, sections, err, sizeof(err)));
+    assert_non_null(strstr(err, "needs a name"));
+    unlink(path);
+    free(path);
+}
+
 static void missing_file_names_the_file_and_why(void **state)
 {
     char err[256] = "";
@@ -422,6 +452,7 @@ int main(void)
         cmocka_unit_test(missing_file_names_the_file_and_why),
         cmocka_unit_test(file_errors_carry_the_path),
         cmocka_unit_test(nul_byte_in_file_is_an_error),
+        cmocka_unit_test(shared_file_skips_other_components_sections_only),
         cmocka_unit_test(reload_swaps_good_and_keeps_old_on_bad),
         cmocka_unit_test(readers_survive_concurrent_reloads),
     };

@@ -25,6 +25,9 @@ static void action_names_round_trip(void **s)
     assert_int_equal(mact_parse("REJECT", &a), 0);
     assert_int_equal(a, MACT_REJECT);
     assert_int_equal(mact_parse("bounce", &a), -1);
+    assert_string_equal(mact_audit_name(MACT_REJECT, false), "reject");
+    assert_string_equal(mact_audit_name(MACT_REJECT, true), "monitor:reject");
+    assert_string_equal(mact_audit_name(MACT_QUARANTINE, true), "monitor:quarantine");
     assert_int_equal(mact_parse(NULL, &a), -1);
     assert_true(mact_stops(MACT_REJECT) && mact_stops(MACT_TEMPFAIL) && mact_stops(MACT_DISCARD));
     assert_false(mact_stops(MACT_TAG) || mact_stops(MACT_QUARANTINE) || mact_stops(MACT_ACCEPT));

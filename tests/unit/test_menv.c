@@ -136,6 +136,28 @@ static void daemon_name_from_connect_survives_mail(void **s)
     menv_free(e);
 }
 
+static void message_id_is_kept_trimmed_and_reset_per_message(void **s)
+{
+    menv_t *e = v4_env("192.0.2.1");
+    audit_record_t r = { 0 };
+
+    (void) s;
+    menv_mail(e, "<a@b>", NULL, NULL, NULL);
+    menv_header(e, "Subject", "hello");
+    assert_null(menv_msgid(e));
+    menv_header(e, "message-id", " <1@example.net>\r\n\t");
+    assert_string_equal(menv_msgid(e), "<1@example.net>");
+    menv_header(e, "Message-ID", "<2@example.net>");     /* the first one counts */
+    assert_string_equal(menv_msgid(e), "<1@example.net>");
+    menv_audit_fill(e, &r);
+    assert_string_equal(r.msgid, "<1@example.net>");
+    menv_mail(e, "<a@b>", NULL, NULL, NULL);
+    assert_null(menv_msgid(e));
+    menv_header(e, "Message-ID", "   ");
+    assert_null(menv_msgid(e));
+    menv_free(e);
+}
+
 static void connection_ids_differ(void **s)
 {
     menv_t *a = v4_env("192.0.2.1"), *b = v4_env("192.0.2.1");
@@ -196,6 +218,7 @@ int main(void)
         cmocka_unit_test(recipients_past_the_bound_are_counted_not_kept),
         cmocka_unit_test(queue_id_binds_late_and_resets_per_message),
         cmocka_unit_test(daemon_name_from_connect_survives_mail),
+        cmocka_unit_test(message_id_is_kept_trimmed_and_reset_per_message),
         cmocka_unit_test(connection_ids_differ),
         cmocka_unit_test(internal_clients_match_the_netlist),
         cmocka_unit_test(audit_fields_come_from_the_envelope),

@@ -1,0 +1,333 @@
+"""postern-attach behind a real Postfix, with messages built here: each
+rule type (extension, deceptive name, true type, declared type,
+mismatch, encryption, archive depth, attachment and message size,
+sender exception) and each action (reject naming the file, strip with
+the rest of the message intact and valid, quarantine in the hold queue,
+tag, allow), a zip holding an .exe, an encrypted zip, 100 parts, a
+10 MB attachment, ambiguous MIME, monitor mode and the audit record."""
+import email
+import email.message
+import email.policy
+import io
+import json
+import os
+import shutil
+import subprocess
+import zipfile
+
+import pytest
+
+import harness
+
+# A PE header is enough for libmagic to call it a Windows program.
+EXE = (b"MZ" + b"\x90" * 58 + b"\x80\0\0\0" + b"\0" * 64 + b"PE\0\0" + b"\x4c\x01"
+       + b"\0" * 398)
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
+
+RULES = """
+[attach-rule name-tricks]
+name_trick = yes
+action = reject
+[attach-rule executables]
+ext = exe, scr, js
+except_senders = trusted.example
+action = reject
+[attach-rule executable-content]
+true_type = application/x-dosexec, application/vnd.microsoft.portable-executable
+action = reject
+[attach-rule encrypted]
+encrypted = yes
+action = quarantine
+[attach-rule deep]
+max_depth = 1
+action = reject
+[attach-rule videos]
+declared_type = video/
+action = strip
+[attach-rule big]
+max_size = 8M
+action = strip
+[attach-rule liars]
+mismatch = yes
+action = tag
+[attach-rule huge]
+message_size = 30M
+action = reject
+"""
+
+
+def attach_milter(workdir, start, rules=RULES, mode="enforce", extra=""):
+    run = harness.milter_run_dir(workdir)
+    tmp = os.path.join(workdir, "tmp")
+    os.makedirs(tmp, exist_ok=True)
+    shutil.chown(tmp, "postfix", "postfix")
+    spec = "unix:%s/attach.sock" % run
+    conf = os.path.join(workdir, "postern.conf")
+    with open(conf, "w") as f:
+        f.write("[global]\nuser = postfix\naudit_log = %s/audit.jsonl\n"
+                "[attach]\nsocket = %s\nmode = %s\ntmp_dir = %s\nspill_size = 1M\n%s\n%s"
+                % (workdir, spec, mode, tmp, extra, rules))
+    exe = os.path.join(harness.build_dir(), "bin", "postern-attach")
+    return start(harness.Daemon([exe, "-f", "-c", conf], spec, workdir, "attach"))
+
+
+def postfix_for(postfix, m):
+    return postfix(milters=[m.postfix_address],
+                   extra_main_cf={"message_size_limit": "60000000"})
+
+
+def message(*attachments, sender="alice@example.net", text="Hello.\n"):
+    """attachments: (bytes, maintype, subtype, filename)."""
+    m = email.message.EmailMessage()
+    m["From"] = sender
+    m["To"] = "bob@example.org"
+    m["Subject"] = "attachment test"
+    m["Message-ID"] = "<%d@client.example.net>" % os.getpid()
+    m.set_content(text)
+    for data, maintype, subtype, name in attachments:
+        m.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return m.as_bytes(policy=email.policy.SMTP)
+
+
+def zip_of(*entries):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w") as z:
+        for name, data in entries:
+            z.writestr(name, data)
+    return b.getvalue()
+
+
+def encrypted_zip(workdir):
+    src = os.path.join(workdir, "secret.txt")
+    out = os.path.join(workdir, "locked.zip")
+    with open(src, "w") as f:
+        f.write("the payload\n")
+    subprocess.run(["zip", "-q", "-j", "-e", "-P", "pw", out, src], check=True, timeout=30)
+    with open(out, "rb") as f:
+        return f.read()
+
+
+def send(pf, msg, sender="alice@example.net"):
+    return pf.send(sender, ["bob@example.org"], msg)
+
+
+def audit_records(workdir):
+    with open(os.path.join(workdir, "audit.jsonl")) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def record_for(workdir, qid):
+    recs = [r for r in audit_records(workdir) if r.get("qid") == qid and r["step"] == "attach"]
+    assert len(recs) == 1, recs
+    return recs[0]
+
+
+def rejected(data_reply):
+    code, text = data_reply
+    return code == 550 and text.startswith("5.7.1")
+
+
+def test_rules_reject_quarantine_tag_and_allow(workdir, start, postfix):
+    m = attach_milter(workdir, start)
+    pf = postfix_for(postfix, m)
+
+    # Allow: a plain PDF passes untouched and is audited as clean.
+    _, data, qid = send(pf, message((PDF, "application", "pdf", "report.pdf")))
+    assert data[0] == 250, data
+    got = pf.wait_delivered(qid)
+    assert got["X-Postern-Attach"] is None
+    assert record_for(workdir, qid)["result"] == "clean"
+
+    # Extension anywhere in the name, with the file named in the reply.
+    _, data, qid = send(pf, message((b"text", "application", "pdf", "invoice.pdf.exe")))
+    assert rejected(data), data
+    assert 'Attachment "invoice.pdf.exe" refused: extension .exe' in data[1]
+
+    # Case and trailing dots do not hide it.
+    _, data, _ = send(pf, message((b"text", "application", "octet-stream", "SETUP.EXE. .")))
+    assert rejected(data), data
+
+    # Right-to-left override: shows as "invoiceexe.pdf".
+    _, data, _ = send(pf, message((b"text", "application", "pdf", "invoice\u202efdp.exe")))
+    assert rejected(data) and "deceptive file name (bidi)" in data[1], data
+
+    # True type: a program renamed .pdf.
+    _, data, _ = send(pf, message((EXE, "application", "pdf", "statement.pdf")))
+    assert rejected(data) and "true type" in data[1], data
+
+    # A zip holding an .exe: the entry's name decides.
+    _, data, _ = send(pf, message((zip_of(("docs/readme.txt", b"hi"), ("setup.exe", EXE)),
+                                   "application", "zip", "files.zip")))
+    assert rejected(data), data
+    assert 'Attachment "files.zip" refused: it holds "setup.exe": extension .exe' in data[1]
+
+    # Sender exception: the extension rule does not apply, nothing else matches.
+    _, data, qid = send(pf, message((b"echo hi\n", "application", "octet-stream", "tool.exe"),
+                                    sender="ops@trusted.example"), sender="ops@trusted.example")
+    assert data[0] == 250, data
+    pf.wait_delivered(qid)
+
+    # Encrypted zip: accepted, but held in the quarantine (hold) queue.
+    _, data, qid = send(pf, message((encrypted_zip(workdir), "application", "zip",
+                                     "locked.zip")))
+    assert data[0] == 250, data
+    hold = os.path.join(pf.queue, "hold")
+    harness.wait_until(lambda: qid in os.listdir(hold), 10, "%s in the hold queue" % qid)
+    rec = record_for(workdir, qid)
+    assert rec["action"] == "quarantine" and rec["extra"]["rule"] == "encrypted"
+
+    # Declared type contradicts the content: delivered with our tag.
+    _, data, qid = send(pf, message((PDF, "image", "png", "scan.png")))
+    assert data[0] == 250, data
+    got = pf.wait_delivered(qid)
+    tag = got["X-Postern-Attach"]
+    assert tag is not None and "rule=liars" in tag and "application/pdf" in tag, tag
+
+    # Archives nested deeper than allowed.
+    inner = zip_of(("level2.zip", zip_of(("a.txt", b"a"))))
+    _, data, _ = send(pf, message((inner, "application", "zip", "nest.zip")))
+    assert rejected(data) and "archive nesting 2 > 1" in data[1], data
+    # A clean stop (and, in sanitizer builds, no leak or error report).
+    assert m.stop() == 0, m.log_text()
+
+
+def test_reject_is_audited_with_part_name_types_and_rule(workdir, start, postfix):
+    m = attach_milter(workdir, start)
+    pf = postfix_for(postfix, m)
+    _, data, _ = send(pf, message((EXE, "application", "pdf", "statement.pdf")))
+    assert rejected(data), data
+    recs = [r for r in audit_records(workdir) if r["step"] == "attach"]
+    assert len(recs) == 1
+    rec = recs[0]
+    assert rec["action"] == "reject" and rec["result"] == "rule"
+    hit = rec["extra"]["hits"][0]
+    assert hit["path"] == "2" and hit["name"] == "statement.pdf"
+    assert hit["declared"] == "application/pdf"
+    assert "executable" in hit["true_type"]
+    assert hit["rule"] == "executable-content"
+    assert rec["from"] == "alice@example.net"
+    assert "attach: action=reject rule=executable-content part=2" in m.log_text()
+
+
+def test_strip_replaces_the_part_and_keeps_the_message_valid(workdir, start, postfix):
+    m = attach_milter(workdir, start)
+    pf = postfix_for(postfix, m)
+    msg = message((PDF, "application", "pdf", "keep.pdf"),
+                  (b"\0\0\0\x18ftypmp42" + b"\0" * 2000, "video", "mp4", "clip.mp4"),
+                  (b"notes\n", "text", "plain", "notes.txt"))
+    _, data, qid = send(pf, msg)
+    assert data[0] == 250, data
+    got = pf.wait_delivered(qid)
+    parts = [p for p in got.walk() if not p.is_multipart()]
+    assert len(parts) == 4, [p.get_content_type() for p in parts]
+    names = [p.get_filename() for p in parts]
+    assert names == [None, "keep.pdf", None, "notes.txt"], names
+    assert parts[1].get_payload(decode=True) == PDF
+    assert parts[3].get_payload(decode=True) == b"notes\n"
+    notice = parts[2]
+    assert notice.get_content_type() == "text/plain"
+    text = notice.get_payload(decode=True).decode()
+    assert "clip.mp4" in text and "declared type video/mp4" in text, text
+    assert "rule=videos" in got["X-Postern-Attach"]
+    assert got.get_content_type() == "multipart/mixed"
+    assert not got.defects, got.defects
+
+
+def test_hundred_parts_and_a_10_mb_attachment(workdir, start, postfix):
+    m = attach_milter(workdir, start)
+    pf = postfix_for(postfix, m)
+    many = [(("line %d\n" % i).encode(), "text", "plain", "part%03d.txt" % i)
+            for i in range(99)]
+    _, data, qid = send(pf, message(*many))
+    assert data[0] == 250, data
+    got = pf.wait_delivered(qid)
+    assert len([p for p in got.walk() if not p.is_multipart()]) == 100
+    assert record_for(workdir, qid)["extra"]["parts"] == 100
+
+    # 10 MB: spilled to a temporary file, walked, and stripped (max_size 8M).
+    big = os.urandom(10 * 1024 * 1024)
+    _, data, qid = send(pf, message((PDF, "application", "pdf", "small.pdf"),
+                                    (big, "application", "octet-stream", "big.bin")))
+    assert data[0] == 250, data
+    got = pf.wait_delivered(qid, timeout=60)
+    parts = [p for p in got.walk() if not p.is_multipart()]
+    assert parts[1].get_payload(decode=True) == PDF
+    assert "big.bin" in parts[2].get_payload(decode=True).decode()
+    assert record_for(workdir, qid)["extra"]["size"] > 10 * 1024 * 1024
+    # The temporary file was unlinked at once and is gone.
+    assert os.listdir(os.path.join(workdir, "tmp")) == []
+    assert m.stop() == 0, m.log_text()
+
+
+def test_message_size_rule_and_limits(workdir, start, postfix):
+    rules = "[attach-rule huge]\nmessage_size = 200k\naction = reject\n"
+    m = attach_milter(workdir, start, rules=rules, extra="max_items = 20\n")
+    pf = postfix_for(postfix, m)
+    _, data, _ = send(pf, message((os.urandom(300000), "application", "octet-stream", "x.bin")))
+    assert rejected(data) and "message size" in data[1], data
+    # More parts than max_items: not completely examined -> on_limit (reject).
+    many = [(b"x", "text", "plain", "p%d.txt" % i) for i in range(30)]
+    _, data, _ = send(pf, message(*many))
+    assert rejected(data) and "too complex" in data[1], data
+
+
+def test_ambiguous_mime_is_refused(workdir, start, postfix):
+    m = attach_milter(workdir, start)
+    pf = postfix_for(postfix, m)
+    raw = (b"From: alice@example.net\r\nTo: bob@example.org\r\nSubject: x\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed\r\n\r\n"
+           b"--zz\r\nContent-Type: application/octet-stream; name=\"a.bin\"\r\n\r\nxx\r\n--zz--\r\n")
+    _, data, _ = send(pf, raw)
+    assert rejected(data) and "ambiguous MIME" in data[1], data
+    assert "cause=suspect" in m.log_text()
+
+
+def test_monitor_mode_changes_nothing_but_audits(workdir, start, postfix):
+    m = attach_milter(workdir, start, mode="monitor")
+    pf = postfix_for(postfix, m)
+    _, data, qid = send(pf, message((EXE, "application", "octet-stream", "run.exe")))
+    assert data[0] == 250, data
+    got = pf.wait_delivered(qid)
+    assert got["X-Postern-Attach"] is None
+    rec = record_for(workdir, qid)
+    assert rec["action"] == "monitor:reject" and rec["extra"]["monitor"] is True
+    assert rec["msgid"].startswith("<")
+    assert "monitor action=reject" in m.log_text()
+
+
+def test_sighup_loads_new_rules_and_keeps_old_ones_on_error(workdir, start, postfix):
+    import signal
+    m = attach_milter(workdir, start, rules="")
+    pf = postfix_for(postfix, m)
+    run_exe = message((b"echo\n", "application", "octet-stream", "run.exe"))
+    _, data, _ = send(pf, run_exe)
+    assert data[0] == 250, data
+
+    conf = os.path.join(workdir, "postern.conf")
+    with open(conf, "a") as f:
+        f.write("[attach-rule exe]\next = exe\naction = reject\n")
+    m.signal(signal.SIGHUP)
+    harness.wait_until(lambda: rejected(send(pf, run_exe)[1]), 10, "the new rule")
+
+    # A broken file is refused and the rule in force stays.
+    with open(conf, "a") as f:
+        f.write("[attach-rule bad]\naction = explode\n")
+    m.signal(signal.SIGHUP)
+    harness.wait_until(lambda: "explode" in m.log_text(), 10, "the reload error logged")
+    _, data, _ = send(pf, run_exe)
+    assert rejected(data), data
+
+
+def test_folded_header_fields_are_read_as_sent(workdir, start, postfix):
+    """Postfix hands folded fields over with their line breaks: the
+    boundary and the RFC 2231 name split over lines must still be found."""
+    m = attach_milter(workdir, start)
+    pf = postfix_for(postfix, m)
+    raw = (b"From: alice@example.net\r\nTo: bob@example.org\r\nSubject: folded\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed;\r\n\tboundary=\"fold\"\r\n\r\n"
+           b"--fold\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+           b"--fold\r\nContent-Type: application/octet-stream\r\n"
+           b"Content-Disposition: attachment;\r\n filename*0=\"pay\";\r\n filename*1=\"ment.ex\";\r\n"
+           b" filename*2=\"e\"\r\n\r\nxx\r\n--fold--\r\n")
+    _, data, _ = send(pf, raw)
+    assert rejected(data) and '"payment.exe"' in data[1], data

@@ -1,0 +1,268 @@
+"""postern-dkim through a real Postfix and dnsmasq: outbound mail is
+signed (RSA-2048 and Ed25519, RFC 8463) and the signatures verify with
+dkimpy and Mail::DKIM; inbound mail signed by dkimpy gets dkim=pass in our
+Authentication-Results, a body or header changed after signing gets
+dkim=fail, a selector nobody published gets permerror (RFC 6376 6.1.2),
+and with the DNS server stopped the result is temperror and the
+configured action applies. Forged A-R fields with our authserv-id go."""
+import base64
+import email
+import json
+import os
+import re
+import subprocess
+
+import dkim
+import pytest
+
+import harness
+
+AUTHSERV = "mx.postern.test"
+DOMAIN = "dkim.test"
+
+
+def exe():
+    return os.path.join(harness.build_dir(), "bin", "postern-dkim")
+
+
+def genkey(workdir, name, kind):
+    """A private key file (0600) and its DNS TXT value."""
+    path = os.path.join(workdir, name + ".pem")
+    if kind == "rsa":
+        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
+                        "rsa_keygen_bits:2048", "-out", path], check=True,
+                       stderr=subprocess.DEVNULL)
+    else:
+        subprocess.run(["openssl", "genpkey", "-algorithm", "ED25519", "-out", path],
+                       check=True)
+    os.chmod(path, 0o600)
+    der = subprocess.run(["openssl", "pkey", "-in", path, "-pubout", "-outform", "DER"],
+                         check=True, capture_output=True).stdout
+    if kind == "rsa":
+        txt = "v=DKIM1; k=rsa; p=" + base64.b64encode(der).decode()
+    else:
+        txt = "v=DKIM1; k=ed25519; p=" + base64.b64encode(der[-32:]).decode()
+    return path, txt
+
+
+def dkimpy_key(path, kind):
+    """The private key in the form dkimpy takes."""
+    if kind == "rsa":
+        return subprocess.run(["openssl", "pkey", "-in", path, "-traditional"],
+                              check=True, capture_output=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-in", path, "-outform", "DER"],
+                         check=True, capture_output=True).stdout
+    return base64.b64encode(der[-32:])
+
+
+def txt_line(name, value):
+    """A dnsmasq txt-record line; strings of at most 255 bytes."""
+    parts = [value[i:i + 255] for i in range(0, len(value), 255)]
+    return "txt-record=%s,%s\n" % (name, ",".join('"%s"' % p for p in parts))
+
+
+class Keys:
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.rsa, self.rsa_txt = genkey(workdir, "rsa", "rsa")
+        self.ed, self.ed_txt = genkey(workdir, "ed", "ed25519")
+        self.records = {"rsa1._domainkey." + DOMAIN: self.rsa_txt,
+                        "ed1._domainkey." + DOMAIN: self.ed_txt}
+        self.zone = os.path.join(workdir, "keys.dnsmasq")
+        with open(self.zone, "w") as f:
+            for name, value in self.records.items():
+                f.write(txt_line(name, value))
+        self.table = os.path.join(workdir, "keytable")
+        with open(self.table, "w") as f:
+            f.write("%s rsa1 %s\n%s ed1 %s\n" % (DOMAIN, self.rsa, DOMAIN, self.ed))
+
+    def dnsfunc(self, name, timeout=5):
+        return self.records.get(name.decode().rstrip("."), "").encode()
+
+
+@pytest.fixture
+def keys(workdir):
+    return Keys(workdir)
+
+
+@pytest.fixture
+def dkimdns(workdir, start, keys):
+    zones = os.path.join(harness.source_dir(), "tests", "data", "zones")
+    files = [os.path.join(zones, "dkim.dnsmasq"), keys.zone]
+    return start(harness.DNS(workdir, files))
+
+
+def postern_dkim(workdir, start, dns, keys, internal="127.0.0.0/8", extra=""):
+    sock = "unix:%s/dkim.sock" % harness.milter_run_dir(workdir)
+    conf = os.path.join(workdir, "postern.conf")
+    with open(conf, "w") as f:
+        f.write("[global]\nauthserv_id = %s\naudit_log = %s/audit.jsonl\n"
+                "dns_upstream = %s\ndns_timeout = 1s\ninternal_hosts = %s\n"
+                "[dkim]\nsocket = %s\nuser = postfix\nkeytable = %s\n%s"
+                % (AUTHSERV, workdir, dns.upstream, internal, sock, keys.table, extra))
+    return start(harness.Daemon([exe(), "-f", "-c", conf], sock, workdir, "dkim"))
+
+
+def audit_all(workdir):
+    with open(os.path.join(workdir, "audit.jsonl")) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def audit(workdir, qid):
+    return [r for r in audit_all(workdir) if r.get("qid") == qid]
+
+
+def raw(pf, qid):
+    pf.wait_delivered(qid)
+    with open(pf.delivered_path(qid), "rb") as f:
+        return f.read()
+
+
+def our_authres(msg_bytes):
+    msg = email.message_from_bytes(msg_bytes)
+    return [v for v in (msg.get_all("Authentication-Results") or [])
+            if v.startswith(AUTHSERV + ";")]
+
+
+def message(subject="dkim test", extra=()):
+    return harness.make_message("alice@" + DOMAIN, "bob@example.org", subject,
+                                extra_headers=extra).replace(
+        "From: <alice@%s>" % DOMAIN, "From: Alice <alice@%s>" % DOMAIN)
+
+
+def test_outbound_mail_is_signed_rsa_and_ed25519_and_verifies_elsewhere(
+        workdir, start, postfix, keys, dkimdns):
+    d = postern_dkim(workdir, start, dkimdns, keys)
+    pf = postfix(milters=[d.postfix_address])
+    _, data, qid = pf.send("alice@" + DOMAIN, ["bob@example.org"], message())
+    assert data[0] == 250, data
+    out = raw(pf, qid)
+    sigs = re.findall(rb"^DKIM-Signature:", out, re.M)
+    assert len(sigs) == 2, out[:2000]
+    assert b"a=rsa-sha256" in out and b"a=ed25519-sha256" in out
+    # dkimpy checks every signature it finds
+    assert dkim.verify(out, dnsfunc=keys.dnsfunc), "dkimpy: first signature"
+    d2 = dkim.DKIM(out)
+    assert d2.verify(idx=0, dnsfunc=keys.dnsfunc) and d2.verify(idx=1, dnsfunc=keys.dnsfunc)
+    # Mail::DKIM through the test DNS server
+    perl = ("use Mail::DKIM::Verifier; use Net::DNS::Resolver;"
+            "Mail::DKIM::DNS::resolver(Net::DNS::Resolver->new(nameservers=>['127.0.0.1'],"
+            " port=>%d, recurse=>0));"
+            "my $v = Mail::DKIM::Verifier->new; local $/; my $m = <STDIN>; $m =~ s/\\r?\\n/\\r\\n/g;"
+            "$v->PRINT($m); $v->CLOSE;"
+            "print join(' ', map { $_->algorithm . ':' . $_->result } $v->signatures), \"\\n\";"
+            % dkimdns.port)
+    res = subprocess.run(["perl", "-e", perl], input=out, capture_output=True, timeout=30)
+    # Debian's Mail::DKIM (1.20230212) has no Ed25519 (RFC 8463) code: it
+    # checks the RSA signature and calls the other "invalid".
+    got = dict(x.split(":") for x in res.stdout.decode().split())
+    assert got == {"rsa-sha256": "pass", "ed25519-sha256": "invalid"}, (res.stdout, res.stderr)
+    recs = [r for r in audit(workdir, qid) if r["step"] == "sign"]
+    assert sorted(r["extra"]["algorithm"] for r in recs) == ["ed25519-sha256", "rsa-sha256"]
+    assert all(r["result"] == "signed" and r["extra"]["domain"] == DOMAIN for r in recs)
+
+
+def send_inbound(workdir, start, postfix, dns, keys, msg, extra=""):
+    d = postern_dkim(workdir, start, dns, keys, internal="192.0.2.0/24", extra=extra)
+    pf = postfix(milters=[d.postfix_address])
+    return d, pf, pf.send("sender@" + DOMAIN, ["bob@example.org"], msg)
+
+
+def dkimpy_sign(keys, msg, kind="rsa", selector=b"rsa1"):
+    key = dkimpy_key(keys.rsa if kind == "rsa" else keys.ed, kind)
+    alg = b"rsa-sha256" if kind == "rsa" else b"ed25519-sha256"
+    m = msg.encode()
+    sig = dkim.sign(m, selector, DOMAIN.encode(), key, canonicalize=(b"relaxed", b"relaxed"),
+                    signature_algorithm=alg,
+                    include_headers=[b"from", b"to", b"subject", b"date", b"message-id"])
+    return (sig + m).decode()
+
+
+def test_inbound_dkimpy_signatures_pass_and_forged_results_go(
+        workdir, start, postfix, keys, dkimdns):
+    forged = "Authentication-Results: %s; dkim=pass header.d=paypal.example" % AUTHSERV
+    msg = dkimpy_sign(keys, message(extra=[forged]))
+    msg = dkimpy_sign(keys, msg, "ed25519", b"ed1")
+    d, pf, (_, data, qid) = send_inbound(workdir, start, postfix, dkimdns, keys, msg)
+    assert data[0] == 250, data
+    ar = our_authres(raw(pf, qid))
+    assert len(ar) == 1, ar
+    assert ar[0].count("dkim=pass") == 2, ar
+    assert "header.d=%s" % DOMAIN in ar[0] and "header.s=ed1" in ar[0]
+    assert "header.a=ed25519-sha256" in ar[0] and "header.a=rsa-sha256" in ar[0]
+    assert "paypal" not in ar[0]
+    recs = audit(workdir, qid)
+    assert sorted(r["result"] for r in recs) == ["pass", "pass"], recs
+    assert "%s: dkim: verify %s" % (qid, DOMAIN) in d.log_text()
+
+
+def test_body_or_header_changed_after_signing_fails(workdir, start, postfix, keys, dkimdns):
+    msg = dkimpy_sign(keys, message(subject="original"))
+    msg = msg.replace("Subject: original", "Subject: changed")
+    _, pf, (_, data, qid) = send_inbound(workdir, start, postfix, dkimdns, keys, msg)
+    assert data[0] == 250
+    ar = our_authres(raw(pf, qid))
+    assert "dkim=fail" in ar[0], ar
+    msg = dkimpy_sign(keys, message()).replace("Hello from", "Goodbye from")
+    _, data, qid = pf.send("sender@" + DOMAIN, ["bob@example.org"], msg)
+    ar = our_authres(raw(pf, qid))
+    assert "dkim=fail" in ar[0] and "body hash" in ar[0], ar
+
+
+def test_unpublished_selector_is_permerror_and_can_be_rejected(
+        workdir, start, postfix, keys, dkimdns):
+    msg = dkimpy_sign(keys, message(), selector=b"nosuch")
+    _, pf, (_, data, qid) = send_inbound(workdir, start, postfix, dkimdns, keys, msg)
+    ar = our_authres(raw(pf, qid))
+    assert "dkim=permerror" in ar[0] and "no key" in ar[0], ar
+
+
+def test_permerror_with_on_fail_reject_is_refused(workdir, start, postfix, keys, dkimdns):
+    msg = dkimpy_sign(keys, message(), selector=b"junk")
+    _, pf, (_, data, qid) = send_inbound(workdir, start, postfix, dkimdns, keys, msg,
+                                         extra="on_fail = reject\n")
+    assert data[0] == 550 and "5.7.20" in data[1], data
+    assert pf.delivered() == []
+
+
+def test_dns_down_is_temperror_and_the_configured_action(
+        workdir, start, postfix, keys, dkimdns):
+    msg = dkimpy_sign(keys, message())
+    d = postern_dkim(workdir, start, dkimdns, keys, internal="192.0.2.0/24",
+                     extra="on_temperror = tempfail\n")
+    pf = postfix(milters=[d.postfix_address])
+    dkimdns.stop()
+    _, data, qid = pf.send("sender@" + DOMAIN, ["bob@example.org"], msg)
+    assert data[0] == 451 and "4.7.20" in data[1], data
+    assert "temperror" in d.log_text()
+    recs = [r for r in audit_all(workdir) if r["step"] == "verify"]
+    assert recs and recs[-1]["result"] == "temperror" and recs[-1]["action"] == "tempfail", recs
+
+
+def test_monitor_mode_signs_nothing_and_adds_nothing(workdir, start, postfix, keys, dkimdns):
+    d = postern_dkim(workdir, start, dkimdns, keys, extra="mode = monitor\n")
+    pf = postfix(milters=[d.postfix_address])
+    _, data, qid = pf.send("alice@" + DOMAIN, ["bob@example.org"], message())
+    out = raw(pf, qid)
+    assert b"DKIM-Signature" not in out
+    assert "(monitor)" in d.log_text()
+    recs = [r for r in audit(workdir, qid) if r["step"] == "sign"]
+    assert len(recs) == 2 and all(r["action"].startswith("monitor:") for r in recs), recs
+
+
+def test_rfc8463_example_verifies_through_postfix(workdir, start, postfix, keys):
+    conf = os.path.join(harness.source_dir(), "..", "shared", "conformance", "dkim")
+    if not os.path.isdir(conf):
+        pytest.skip("no conformance data")
+    zone = os.path.join(workdir, "rfc8463.dnsmasq")
+    with open(os.path.join(conf, "rfc8463-dns.txt")) as f, open(zone, "w") as z:
+        z.write("local=/football.example.com/\n")
+        for line in f:
+            name, _, value = line.strip().split(" ", 2)
+            z.write(txt_line(name, value.strip('"')))
+    dns = start(harness.DNS(workdir, [zone]))
+    with open(os.path.join(conf, "rfc8463-a3.eml"), "rb") as f:
+        msg = f.read()
+    _, pf, (_, data, qid) = send_inbound(workdir, start, postfix, dns, keys, msg)
+    ar = our_authres(raw(pf, qid))
+    assert ar[0].count("dkim=pass") == 2, ar

@@ -1,0 +1,135 @@
+"""postern-spf behind a real Postfix with the test DNS server (dnsmasq,
+tests/data/zones/spf.dnsmasq): pass is delivered with Received-SPF and
+Authentication-Results, fail is refused with 550 5.7.23 and the domain's
+explanation, softfail is delivered and tagged, a stopped DNS server gives
+451 4.7.24 when on_temperror = tempfail, internal clients are not checked,
+monitor mode changes nothing, and every message has one audit record."""
+import json
+import os
+
+import harness
+
+AUTHSERV = "mx.postern.test"
+HELO = "mta.spf.test"
+
+
+def spf_milter(workdir, start, dns, extra=""):
+    sock = "unix:%s/spf.sock" % harness.milter_run_dir(workdir)
+    conf = os.path.join(workdir, "postern.conf")
+    with open(conf, "w") as f:
+        # 127.0.0.1 is internal by default; here the test client is a stranger.
+        f.write("[global]\nauthserv_id = %s\naudit_log = %s/audit.jsonl\n"
+                "dns_upstream = %s\ndns_timeout = 1s\ninternal_hosts = 10.0.0.0/8\n"
+                "[spf]\nsocket = %s\nuser = postfix\n%s"
+                % (AUTHSERV, workdir, dns.upstream, sock, extra))
+    exe = os.path.join(harness.build_dir(), "bin", "postern-spf")
+    return start(harness.Daemon([exe, "-f", "-d", "-c", conf], sock, workdir, "spf"))
+
+
+def send(pf, sender, extra_headers=()):
+    msg = harness.make_message(sender, "bob@example.org", extra_headers=extra_headers)
+    return pf.send(sender, ["bob@example.org"], msg, helo=HELO)
+
+
+def audit_records(workdir):
+    path = os.path.join(workdir, "audit.jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def test_pass_fail_and_softfail_through_postfix(workdir, start, dns, postfix):
+    d = spf_milter(workdir, start, dns)
+    pf = postfix(milters=[d.postfix_address])
+
+    forged = "Authentication-Results: %s; spf=pass smtp.mailfrom=x@fail.spf.test" % AUTHSERV
+    replies, data, qid = send(pf, "alice@pass.spf.test", [forged])
+    assert data and data[0] == 250, (replies, data)
+    msg = pf.wait_delivered(qid)
+    rspf = msg.get_all("Received-SPF")
+    assert rspf and rspf[0].startswith("pass ("), rspf
+    assert "client-ip=127.0.0.1;" in rspf[0] and "envelope-from=alice@pass.spf.test" in rspf[0]
+    ar = msg.get_all("Authentication-Results")
+    assert len(ar) == 1, ar                      # the forged one is gone
+    assert ar[0].startswith(AUTHSERV + ";") and "spf=pass" in ar[0], ar
+    assert "smtp.mailfrom=alice@pass.spf.test" in ar[0] and "smtp.helo=%s" % HELO in ar[0]
+
+    replies, data, qid_fail = send(pf, "bob@fail.spf.test")
+    code, text = replies["bob@example.org"]
+    assert code == 550 and text.startswith("5.7.23"), replies
+    assert "127.0.0.1 is not a mail server of fail.spf.test" in text, text
+    assert data is None
+
+    replies, data, qid_soft = send(pf, "carol@soft.spf.test")
+    assert data[0] == 250, (replies, data)
+    msg = pf.wait_delivered(qid_soft)
+    assert msg["Received-SPF"].startswith("softfail"), msg["Received-SPF"]
+    assert "spf=softfail" in msg["Authentication-Results"]
+    assert len(pf.delivered()) == 2
+
+    recs = audit_records(workdir)
+    by_result = {r["result"]: r for r in recs}
+    assert set(by_result) == {"pass", "fail", "softfail"}, recs
+    assert len(recs) == 3
+    assert by_result["pass"]["qid"] == qid and by_result["pass"]["action"] == "tag"
+    # The audit record carries the Message-ID, for "postern why --message-id".
+    assert by_result["pass"]["msgid"] == pf.wait_delivered(qid)["Message-ID"]
+    assert by_result["fail"]["action"] == "reject"
+    assert by_result["fail"]["extra"]["mechanism"] == "-all"
+    assert by_result["softfail"]["qid"] == qid_soft
+    assert "%s: spf: mailfrom pass.spf.test pass" % qid in d.log_text()
+
+
+def test_stopped_dns_server_gives_451_when_configured(workdir, start, dns, postfix):
+    d = spf_milter(workdir, start, dns, "on_temperror = tempfail\ntime_limit = 4s\n")
+    pf = postfix(milters=[d.postfix_address])
+    dns.stop()
+    replies, data, _ = send(pf, "dave@later.spf.test")
+    code, text = replies["bob@example.org"]
+    assert code == 451 and text.startswith("4.7.24"), replies
+    rec = audit_records(workdir)[-1]
+    assert rec["result"] == "temperror" and rec["action"] == "tempfail", rec
+
+
+def test_permerror_is_tagged_by_default(workdir, start, dns, postfix):
+    d = spf_milter(workdir, start, dns)
+    pf = postfix(milters=[d.postfix_address])
+    replies, data, qid = send(pf, "erin@loop.spf.test")
+    assert data[0] == 250, (replies, data)
+    msg = pf.wait_delivered(qid)
+    assert msg["Received-SPF"].startswith("permerror"), msg["Received-SPF"]
+    assert "problem=" in msg["Received-SPF"]
+
+
+def test_internal_client_is_not_checked(workdir, start, dns, postfix):
+    d = spf_milter(workdir, start, dns)
+    # Rewrite with the default internal_hosts, which holds 127.0.0.1.
+    d.stop()
+    conf = os.path.join(workdir, "postern.conf")
+    with open(conf) as f:
+        text = f.read().replace("internal_hosts = 10.0.0.0/8\n", "")
+    with open(conf, "w") as f:
+        f.write(text)
+    d2 = start(harness.Daemon(d.argv, d.spec, workdir, "spf2"))
+    pf = postfix(milters=[d2.postfix_address])
+    replies, data, qid = send(pf, "bob@fail.spf.test")
+    assert data[0] == 250, (replies, data)
+    msg = pf.wait_delivered(qid)
+    assert msg["Received-SPF"] is None and msg["Authentication-Results"] is None
+    rec = audit_records(workdir)[-1]
+    assert rec["result"] == "skipped" and rec["reason"] == "internal", rec
+
+
+def test_monitor_mode_delivers_a_fail_untouched(workdir, start, dns, postfix):
+    d = spf_milter(workdir, start, dns, "mode = monitor\n")
+    pf = postfix(milters=[d.postfix_address])
+    replies, data, qid = send(pf, "bob@fail.spf.test")
+    assert data[0] == 250, (replies, data)
+    msg = pf.wait_delivered(qid)
+    assert msg["Received-SPF"] is None
+    rec = audit_records(workdir)[-1]
+    # Decided but not carried out: audited as monitor:ACTION.
+    assert rec["result"] == "fail" and rec["action"] == "monitor:reject", rec
+    assert rec["qid"] == qid and rec["msgid"] == msg["Message-ID"], rec
+    assert "(monitor)" in d.log_text()
