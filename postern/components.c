@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "attach_conf.h"
+#include "av_conf.h"
 #include "components.h"
 #include "dkim_conf.h"
 #include "dmarc_conf.h"
@@ -26,6 +27,7 @@ static const conf_section_t *const attach_own[] = {
 };
 
 static const conf_section_t *const dkim_own[] = { &dkim_conf_section, NULL };
+static const conf_section_t *const av_own[] = { &av_conf_section, NULL };
 
 /* Milters in smtpd_milters order: a milter that reads another's
  * Authentication-Results comes after it. */
@@ -34,6 +36,7 @@ static const component_t table[] = {
     { "spf", "postern-spf", COMPONENT_MILTER, spf_own },
     { "dkim", "postern-dkim", COMPONENT_MILTER, dkim_own },
     { "dmarc", "postern-dmarc", COMPONENT_MILTER, dmarc_own },
+    { "av", "postern-av", COMPONENT_MILTER, av_own },
     { "attach", "postern-attach", COMPONENT_MILTER, attach_own },
     { NULL, NULL, COMPONENT_MILTER, NULL }   /* end */
 };

@@ -9,7 +9,7 @@ PKGS="
 build-essential cmake pkg-config clang libclang-rt-14-dev
 libinih-dev libjansson-dev libssl-dev libmilter-dev libunbound-dev
 libopendkim-dev opendkim-tools libmail-dkim-perl python3-dkim
-libcmocka-dev scdoc libevent-dev libmicrohttpd-dev libhiredis-dev libspf2-dev
+libcmocka-dev scdoc libevent-dev libmicrohttpd-dev libhiredis-dev libspf2-dev libclamav-dev clamav-daemon clamav-testfiles
 libgmime-3.0-dev libmagic-dev libarchive-dev zip
 postfix dnsmasq-base redis-server miltertest swaks postfwd
 python3 python3-pytest python3-yaml

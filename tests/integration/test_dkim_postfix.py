@@ -251,7 +251,8 @@ def test_monitor_mode_signs_nothing_and_adds_nothing(workdir, start, postfix, ke
 
 
 def test_rfc8463_example_verifies_through_postfix(workdir, start, postfix, keys):
-    conf = os.path.join(harness.source_dir(), "..", "shared", "conformance", "dkim")
+    conf = os.path.join(os.environ.get("POSTERN_CONFORMANCE_DIR") or os.path.join(
+        harness.source_dir(), "tests", "conformance", "data"), "dkim")
     if not os.path.isdir(conf):
         pytest.skip("no conformance data")
     zone = os.path.join(workdir, "rfc8463.dnsmasq")

@@ -509,14 +509,14 @@ static void split_message(char *text, msg_t *m)
 static void rfc8463_example_verifies(void **state)
 {
     char dir[1100];
-    const char *src = getenv("POSTERN_SOURCE_DIR");
+    const char *conf = getenv("POSTERN_CONFORMANCE_DIR");
     char *text, err[256];
     msg_t msg;
     zone_t z = { .n = 0 };
     const dkim_sigres_t *r;
 
     (void) state;
-    snprintf(dir, sizeof(dir), "%s/../shared/conformance/dkim", src ? src : ".");
+    snprintf(dir, sizeof(dir), "%s/dkim", conf ? conf : "tests/conformance/data");
     text = slurp(dir, "rfc8463-a3.eml", NULL);
     if (text == NULL)
         skip();
