@@ -133,3 +133,12 @@ def test_dns_down_is_temperror_action(workdir, start, postfix):
     _, data, _ = send(pf, "pass.dmarcm.test")
     assert data[0] == 451, data
     assert "temperror" in d.log_text()
+
+
+def test_monitor_mode_delivers_and_audits_what_it_would_do(workdir, start, postfix):
+    _, d, pf = started(workdir, start, postfix, "mode = monitor\n")
+    _, data, qid = send(pf, "reject.dmarcm.test")
+    assert data[0] == 250, data
+    pf.wait_delivered(qid)
+    assert [r["action"] for r in audit(workdir, qid)] == ["monitor:reject"]
+    assert "(monitor)" in d.log_text()
