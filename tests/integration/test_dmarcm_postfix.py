@@ -11,7 +11,10 @@ import os
 import subprocess
 import time
 
+import dkim
+
 import harness
+from test_dkim_postfix import dkimpy_key, genkey, txt_line
 
 AUTHSERV = "mx.postern.test"
 
@@ -142,3 +145,27 @@ def test_monitor_mode_delivers_and_audits_what_it_would_do(workdir, start, postf
     pf.wait_delivered(qid)
     assert [r["action"] for r in audit(workdir, qid)] == ["monitor:reject"]
     assert "(monitor)" in d.log_text()
+
+
+def test_aligned_dkim_passes_where_spf_fails(workdir, start, postfix):
+    key, txt = genkey(workdir, "rsa", "rsa")
+    zone = os.path.join(workdir, "keys.dnsmasq")
+    with open(zone, "w") as f:
+        f.write(txt_line("sel._domainkey.dkimsig.dmarcm.test", txt))
+    zones = os.path.join(harness.source_dir(), "tests", "data", "zones")
+    dns = start(harness.DNS(workdir, [os.path.join(zones, "dmarcm.dnsmasq"), zone]))
+    d = postern_dmarc(workdir, start, dns)
+    pf = postfix(milters=[d.postfix_address])
+    msg = harness.make_message("alice@dkimsig.dmarcm.test", "bob@example.org", "signed")
+    sig = dkim.sign(msg.encode(), b"sel", b"dkimsig.dmarcm.test", dkimpy_key(key, "rsa"),
+                    canonicalize=(b"relaxed", b"relaxed"),
+                    include_headers=[b"from", b"to", b"subject", b"date", b"message-id"])
+    _, data, qid = pf.send("sender@dkimsig.dmarcm.test", ["bob@example.org"],
+                           (sig + msg.encode()).decode())
+    assert data[0] == 250, data
+    ar = our_authres(pf, qid)
+    assert "dmarc=pass" in ar[0] and "spf=fail" in ar[0] and "dkim=pass" in ar[0], ar
+    # The same message changed after signing fails DMARC: refused.
+    bad = (sig + msg.encode()).decode().replace("Subject: signed", "Subject: changed")
+    _, data, _ = pf.send("sender@dkimsig.dmarcm.test", ["bob@example.org"], bad)
+    assert data[0] == 550, data
