@@ -344,7 +344,7 @@ static sfsistat m_eom(SMFICTX *ctx)
     }
     in.dkim = d;
     in.ndkim = dmarc_dkim_from_results(res, nres, d, DMARC_MAX_DKIM);
-    in.sample = (unsigned) (random() % 100);
+    in.sample = arc4random_uniform(100);   /* pct sampling, unpredictable */
     dmarc_authors_collect((const char *const *) c->from, c->fromlen, c->nfrom, &au);
     if (c->from_overflow)
         au.kind = DMARC_AUTHORS_MULTI;
