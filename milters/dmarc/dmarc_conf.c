@@ -32,6 +32,8 @@ static const conf_key_t dmarc_keys[] = {
       "Author domains whose failing mail is never rejected or quarantined, only reported." },
     { "trusted_forwarders", CONF_LIST, "", NULL, 0, 0,
       "Client networks (mailing lists, forwarders) whose failing mail is never rejected or quarantined." },
+    { "spf_dkim_source", CONF_ENUM, "self", "self|authres", 0, 0,
+      "SPF and DKIM results: self (evaluated here) or authres (our earlier milters' Authentication-Results)." },
     { "history", CONF_ENUM, "sqlite", "sqlite|none", 0, 0,
       "Where evaluations are kept for aggregate reports: sqlite, or none to keep nothing." },
     { "history_db", CONF_PATH, "/var/lib/postern/dmarc.db", NULL, 0, 0,

@@ -28,6 +28,7 @@
 #include "spf_dnsr.h"
 #include "spf_eval.h"
 
+#include "dmarc_arin.h"
 #include "dmarc_audit.h"
 #include "dmarc_conf.h"
 #include "dmarc_dkim.h"
@@ -45,6 +46,7 @@
 typedef struct state {
     audit_t *audit;
     bool monitor;
+    bool chained;               /* trust our earlier milters' A-R */
     char authserv_id[256];
     dnsr_t *dns;
     spf_eval_t *spf;
@@ -61,6 +63,7 @@ typedef struct conn {
     menv_t *env;
     state_t *st;                /* held from MAIL to end of message */
     mact_authres_t ar;
+    dmarc_arin_t arin;          /* chained: their SPF and DKIM results */
     dkim_msg_t *msg;
     char *from[DMARC_MAX_FROM_FIELDS];
     size_t fromlen[DMARC_MAX_FROM_FIELDS];
@@ -68,7 +71,11 @@ typedef struct conn {
     bool from_overflow;
 } conn_t;
 
+/* Evaluating SPF and DKIM here, a field of ours with those results is
+ * forged; chained, only dmarc= is ours (the rest came from postern-spf
+ * and postern-dkim, which already removed forged fields). */
 static const char *const own_methods[] = { "dmarc", "spf", "dkim", NULL };
+static const char *const own_methods_chained[] = { "dmarc", NULL };
 
 static conn_t *conn_of(SMFICTX *ctx)
 {
@@ -139,6 +146,7 @@ static void *state_new(config_t *cfg, audit_t *audit, char *err, size_t errlen)
     pthread_mutex_init(&st->hist_lock, NULL);
     st->audit = audit;
     st->monitor = strcmp(config_str(cfg, S, "mode"), "monitor") == 0;
+    st->chained = strcmp(config_str(cfg, S, "spf_dkim_source"), "authres") == 0;
     milterd_authserv_id(cfg, st->authserv_id, sizeof(st->authserv_id));
     if (dmarc_lib_init(err, errlen) < 0
         || (st->dns = dnsr_new_from_config(cfg, err, errlen)) == NULL
@@ -192,6 +200,9 @@ static sfsistat m_envfrom(SMFICTX *ctx, char **argv)
     mglue_mail(ctx, c->env, argv);
     mact_authres_reset(&c->ar);
     c->st = milterd_acquire();
+    dmarc_arin_reset(&c->arin);
+    if (c->st->chained)
+        return SMFIS_CONTINUE;
     c->msg = dkim_msg_verify(c->st->dkim, "dmarc", err, sizeof(err));
     if (c->msg == NULL)
         log_err("%s: dmarc: dkim: %s", qid_of(c), err);
@@ -217,6 +228,19 @@ static void keep_from(conn_t *c, const char *value)
     c->fromlen[c->nfrom++] = strlen(value);
 }
 
+static void authres_header(conn_t *c, const char *value)
+{
+    size_t len = strlen(value);
+
+    if (!c->st->chained) {
+        mact_authres_seen(&c->ar, value, len, c->st->authserv_id, own_methods);
+        return;
+    }
+    /* A forged dmarc= field is removed, not read. */
+    if (!mact_authres_seen(&c->ar, value, len, c->st->authserv_id, own_methods_chained))
+        (void) dmarc_arin_add(&c->arin, value, len, c->st->authserv_id);
+}
+
 static sfsistat m_header(SMFICTX *ctx, char *name, char *value)
 {
     conn_t *c = conn_of(ctx);
@@ -225,7 +249,7 @@ static sfsistat m_header(SMFICTX *ctx, char *name, char *value)
     if (strcasecmp(name, "From") == 0)
         keep_from(c, value);
     else if (strcasecmp(name, "Authentication-Results") == 0)
-        mact_authres_seen(&c->ar, value, strlen(value), c->st->authserv_id, own_methods);
+        authres_header(c, value);
     if (c->msg != NULL && dkim_msg_header(c->msg, name, value) < 0)
         dkim_msg_fail(c->msg, "too many or too large header fields");
     return SMFIS_CONTINUE;
@@ -279,6 +303,8 @@ static int authres_value(const conn_t *c, const dmarc_outcome_t *o, const spf_ve
                  v->identity == SPF_ID_HELO ? "helo" : "mailfrom", v->domain);
         at = append_results(buf, len, at, part);
     }
+    if (c->st->chained)
+        return (int) at;        /* spf= and dkim= are in their own fields */
     if (dkim_result_authres(c->st->authserv_id, res, nres, part, sizeof(part)) > 0)
         at = append_results(buf, len, at, part);
     return (int) at;
@@ -334,16 +360,23 @@ static sfsistat m_eom(SMFICTX *ctx)
     mglue_qid(ctx, c->env);
     memset(&v, 0, sizeof v);
     memset(&in, 0, sizeof in);
-    spf_eval_mailfrom(st->spf, menv_client_ip(c->env), menv_helo(c->env), menv_from(c->env), &v);
-    dmarc_spf_from_verdict(&v, &s);
-    dmarc_spf_input(&s, &in);
+    if (st->chained) {
+        dmarc_arin_input(&c->arin, &in);
+    } else {
+        spf_eval_mailfrom(st->spf, menv_client_ip(c->env), menv_helo(c->env),
+                          menv_from(c->env), &v);
+        dmarc_spf_from_verdict(&v, &s);
+        dmarc_spf_input(&s, &in);
+    }
     if (c->msg != NULL) {
         if (dkim_msg_eom(c->msg) < 0)
             log_warn("%s: dmarc: dkim: %s", qid_of(c), dkim_msg_error(c->msg));
         nres = dkim_msg_results(c->msg, &res);
     }
-    in.dkim = d;
-    in.ndkim = dmarc_dkim_from_results(res, nres, d, DMARC_MAX_DKIM);
+    if (!st->chained) {
+        in.dkim = d;
+        in.ndkim = dmarc_dkim_from_results(res, nres, d, DMARC_MAX_DKIM);
+    }
     in.sample = arc4random_uniform(100);   /* pct sampling, unpredictable */
     dmarc_authors_collect((const char *const *) c->from, c->fromlen, c->nfrom, &au);
     if (c->from_overflow)
@@ -359,9 +392,9 @@ static sfsistat m_eom(SMFICTX *ctx)
     audit_one(c, &o, &in);
     history_one(c, &o, &in);
     if (dmarc_audit_line(&o, line, sizeof(line)) < 0)
-        snprintf(line, sizeof(line), "%s", dmarc_audit_result(&o));
-    log_info("%s: dmarc: %s action=%s%s", qid_of(c), line, mact_name(o.action.action),
-             st->monitor ? " (monitor)" : "");
+        snprintf(line, sizeof(line), "dmarc: %s action=%s", dmarc_audit_result(&o),
+                 mact_name(o.action.action));
+    log_info("%s: %s%s", qid_of(c), line, st->monitor ? " (monitor)" : "");
     rc = mglue_apply(ctx, &reply, st->monitor);
     message_end(c);
     return rc;

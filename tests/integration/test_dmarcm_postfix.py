@@ -28,14 +28,20 @@ def dmarcdns(workdir, start):
     return start(harness.DNS(workdir, [os.path.join(zones, "dmarcm.dnsmasq")]))
 
 
-def postern_dmarc(workdir, start, dns, extra=""):
-    sock = "unix:%s/dmarc.sock" % harness.milter_run_dir(workdir)
+def write_conf(workdir, dns, sections, internal="127.0.0.0/8"):
+    """postern.conf: [global] for the test bed, then SECTIONS."""
     conf = os.path.join(workdir, "postern.conf")
     with open(conf, "w") as f:
         f.write("[global]\nauthserv_id = %s\naudit_log = %s/audit.jsonl\n"
-                "dns_upstream = %s\ndns_timeout = 1s\n"
-                "[dmarc]\nsocket = %s\nuser = postfix\nhistory_db = %s/dmarc.db\n%s"
-                % (AUTHSERV, workdir, dns.upstream, sock, workdir, extra))
+                "dns_upstream = %s\ndns_timeout = 1s\ninternal_hosts = %s\n%s"
+                % (AUTHSERV, workdir, dns.upstream, internal, sections))
+    return conf
+
+
+def postern_dmarc(workdir, start, dns, extra=""):
+    sock = "unix:%s/dmarc.sock" % harness.milter_run_dir(workdir)
+    conf = write_conf(workdir, dns, "[dmarc]\nsocket = %s\nuser = postfix\n"
+                      "history_db = %s/dmarc.db\n%s" % (sock, workdir, extra))
     return start(harness.Daemon([exe(), "-f", "-c", conf], sock, workdir, "dmarc"))
 
 
@@ -169,3 +175,27 @@ def test_aligned_dkim_passes_where_spf_fails(workdir, start, postfix):
     bad = (sig + msg.encode()).decode().replace("Subject: signed", "Subject: changed")
     _, data, _ = pf.send("sender@dkimsig.dmarcm.test", ["bob@example.org"], bad)
     assert data[0] == 550, data
+
+
+def test_chained_after_postern_spf_trusts_its_results(workdir, start, postfix):
+    dns = dmarcdns(workdir, start)
+    run = harness.milter_run_dir(workdir)
+    conf = write_conf(workdir, dns,
+                      "[spf]\nsocket = unix:%s/spf.sock\nuser = postfix\n"
+                      "[dmarc]\nsocket = unix:%s/dmarc.sock\nuser = postfix\n"
+                      "history = none\nspf_dkim_source = authres\n" % (run, run),
+                      internal="192.0.2.0/24")
+    spf = start(harness.Daemon([os.path.join(harness.build_dir(), "bin", "postern-spf"),
+                                "-f", "-c", conf], "unix:%s/spf.sock" % run, workdir, "spf"))
+    d = start(harness.Daemon([exe(), "-f", "-c", conf], "unix:%s/dmarc.sock" % run,
+                             workdir, "dmarc"))
+    pf = postfix(milters=[spf.postfix_address, d.postfix_address])
+    forged = "Authentication-Results: %s; dmarc=pass header.from=paypal.example" % AUTHSERV
+    _, data, qid = send(pf, "pass.dmarcm.test", extra=[forged])
+    assert data[0] == 250, data
+    ar = our_authres(pf, qid)
+    # postern-spf's field, and ours with dmarc= only; the forged one gone.
+    assert any("spf=pass" in v for v in ar), ar
+    mine = [v for v in ar if "dmarc=" in v]
+    assert len(mine) == 1 and "dmarc=pass" in mine[0] and "spf=" not in mine[0], ar
+    assert "paypal" not in " ".join(ar)
