@@ -44,8 +44,8 @@ typedef struct astate {
 } astate_t;
 
 typedef struct conn {
+    menv_t *env;                /* first: see mglue.h */
     astate_t *st;
-    menv_t *env;
     acollect_t *col;
     bool failed;
     char why[256];
@@ -111,27 +111,17 @@ static void conn_fail(conn_t *c, const char *why)
 
 static sfsistat a_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-    conn_t *c = calloc(1, sizeof(*c));
+    conn_t *c = mglue_conn_new(ctx, host, sa, sizeof(conn_t));
 
     if (c == NULL)
         return SMFIS_TEMPFAIL;
     c->st = milterd_acquire();
-    c->env = mglue_connect(ctx, host, sa);
     c->col = acollect_new(c->st->spill, c->st->max_msg, c->st->tmpdir);
-    if (c->env == NULL || c->col == NULL) {
-        menv_free(c->env);
-        acollect_free(c->col);
+    if (c->col == NULL) {
         milterd_release(c->st);
-        free(c);
+        mglue_conn_free(ctx, c);
         return SMFIS_TEMPFAIL;
     }
-    smfi_setpriv(ctx, c);
-    return SMFIS_CONTINUE;
-}
-
-static sfsistat a_helo(SMFICTX *ctx, char *helo)
-{
-    menv_set_helo(conn_of(ctx)->env, helo);
     return SMFIS_CONTINUE;
 }
 
@@ -142,12 +132,6 @@ static sfsistat a_envfrom(SMFICTX *ctx, char **argv)
     mglue_mail(ctx, c->env, argv);
     acollect_reset(c->col);
     c->failed = false;
-    return SMFIS_CONTINUE;
-}
-
-static sfsistat a_envrcpt(SMFICTX *ctx, char **argv)
-{
-    mglue_rcpt(ctx, conn_of(ctx)->env, argv);
     return SMFIS_CONTINUE;
 }
 
@@ -380,10 +364,8 @@ static sfsistat a_close(SMFICTX *ctx)
     if (c == NULL)
         return SMFIS_CONTINUE;
     acollect_free(c->col);
-    menv_free(c->env);
     milterd_release(c->st);
-    free(c);
-    smfi_setpriv(ctx, NULL);
+    mglue_conn_free(ctx, c);
     return SMFIS_CONTINUE;
 }
 
@@ -394,9 +376,9 @@ static struct smfiDesc attach_desc = {
     .xxfi_version = SMFI_VERSION,
     .xxfi_flags = ATTACH_ACTIONS,
     .xxfi_connect = a_connect,
-    .xxfi_helo = a_helo,
+    .xxfi_helo = mglue_helo,
     .xxfi_envfrom = a_envfrom,
-    .xxfi_envrcpt = a_envrcpt,
+    .xxfi_envrcpt = mglue_envrcpt,
     .xxfi_header = a_header,
     .xxfi_eoh = a_eoh,
     .xxfi_body = a_body,

@@ -43,7 +43,7 @@ typedef struct state {
 } state_t;
 
 typedef struct conn {
-    menv_t *env;
+    menv_t *env;                /* first: see mglue.h */
     avspool_t *spool;
     unsigned own_fields;        /* incoming fields with our header's name */
     char spool_err[128];
@@ -168,19 +168,8 @@ static void spool_add(conn_t *c, const void *data, size_t len)
 
 static sfsistat a_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-    conn_t *c = calloc(1, sizeof(*c));
-
-    if (c == NULL || (c->env = mglue_connect(ctx, host, sa)) == NULL) {
-        free(c);
+    if (mglue_conn_new(ctx, host, sa, sizeof(conn_t)) == NULL)
         return SMFIS_TEMPFAIL;
-    }
-    smfi_setpriv(ctx, c);
-    return SMFIS_CONTINUE;
-}
-
-static sfsistat a_helo(SMFICTX *ctx, char *helo)
-{
-    menv_set_helo(conn_of(ctx)->env, helo);
     return SMFIS_CONTINUE;
 }
 
@@ -199,12 +188,6 @@ static sfsistat a_envfrom(SMFICTX *ctx, char **argv)
     if (c->spool == NULL)
         log_warn("%s: av: %s", qid_of(c->env), err);
     milterd_release(st);
-    return SMFIS_CONTINUE;
-}
-
-static sfsistat a_envrcpt(SMFICTX *ctx, char **argv)
-{
-    mglue_rcpt(ctx, conn_of(ctx)->env, argv);
     return SMFIS_CONTINUE;
 }
 
@@ -342,9 +325,7 @@ static sfsistat a_close(SMFICTX *ctx)
 
     a_abort(ctx);
     if (c != NULL) {
-        menv_free(c->env);
-        free(c);
-        smfi_setpriv(ctx, NULL);
+        mglue_conn_free(ctx, c);
     }
     return SMFIS_CONTINUE;
 }
@@ -354,9 +335,9 @@ static struct smfiDesc av_desc = {
     .xxfi_version = SMFI_VERSION,
     .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
     .xxfi_connect = a_connect,
-    .xxfi_helo = a_helo,
+    .xxfi_helo = mglue_helo,
     .xxfi_envfrom = a_envfrom,
-    .xxfi_envrcpt = a_envrcpt,
+    .xxfi_envrcpt = mglue_envrcpt,
     .xxfi_header = a_header,
     .xxfi_eoh = a_eoh,
     .xxfi_body = a_body,

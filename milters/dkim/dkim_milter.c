@@ -31,7 +31,7 @@ typedef struct hfield {
 } hfield_t;
 
 typedef struct conn {
-    menv_t *env;
+    menv_t *env;                /* first: see mglue.h */
     dkim_state_t *st;           /* held from MAIL to end of message */
     mact_authres_t ar;
     dkim_role_t role;
@@ -86,19 +86,8 @@ static void message_end(conn_t *c)
 
 static sfsistat k_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-    conn_t *c = calloc(1, sizeof(*c));
-
-    if (c == NULL || (c->env = mglue_connect(ctx, host, sa)) == NULL) {
-        free(c);
+    if (mglue_conn_new(ctx, host, sa, sizeof(conn_t)) == NULL)
         return SMFIS_TEMPFAIL;
-    }
-    smfi_setpriv(ctx, c);
-    return SMFIS_CONTINUE;
-}
-
-static sfsistat k_helo(SMFICTX *ctx, char *helo)
-{
-    menv_set_helo(conn_of(ctx)->env, helo);
     return SMFIS_CONTINUE;
 }
 
@@ -115,12 +104,6 @@ static sfsistat k_envfrom(SMFICTX *ctx, char **argv)
     in.auth = menv_auth(c->env);
     in.daemon_name = menv_daemon_name(c->env);
     c->role = dkim_select_role(&in, &c->st->select, &c->why);
-    return SMFIS_CONTINUE;
-}
-
-static sfsistat k_envrcpt(SMFICTX *ctx, char **argv)
-{
-    mglue_rcpt(ctx, conn_of(ctx)->env, argv);
     return SMFIS_CONTINUE;
 }
 
@@ -366,9 +349,7 @@ static sfsistat k_close(SMFICTX *ctx)
     if (c != NULL) {
         message_end(c);
         free(c->hdrs);
-        menv_free(c->env);
-        free(c);
-        smfi_setpriv(ctx, NULL);
+        mglue_conn_free(ctx, c);
     }
     return SMFIS_CONTINUE;
 }
@@ -390,9 +371,9 @@ static struct smfiDesc desc = {
     .xxfi_version = SMFI_VERSION,
     .xxfi_flags = DKIM_ACTIONS,
     .xxfi_connect = k_connect,
-    .xxfi_helo = k_helo,
+    .xxfi_helo = mglue_helo,
     .xxfi_envfrom = k_envfrom,
-    .xxfi_envrcpt = k_envrcpt,
+    .xxfi_envrcpt = mglue_envrcpt,
     .xxfi_header = k_header,
     .xxfi_eoh = k_eoh,
     .xxfi_body = k_body,

@@ -50,7 +50,7 @@ typedef struct state {
 
 /* One SMTP session; the message part is reset at each MAIL FROM. */
 typedef struct conn {
-    menv_t *env;
+    menv_t *env;                /* first: see mglue.h */
     mact_authres_t ar;
     bool helo_done;             /* helo verdict is for the current HELO */
     spf_verdict_t helo;
@@ -223,13 +223,8 @@ static void add_fields(SMFICTX *ctx, conn_t *c, const state_t *st)
 
 static sfsistat s_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-    conn_t *c = calloc(1, sizeof(*c));
-
-    if (c == NULL || (c->env = mglue_connect(ctx, host, sa)) == NULL) {
-        free(c);
+    if (mglue_conn_new(ctx, host, sa, sizeof(conn_t)) == NULL)
         return SMFIS_TEMPFAIL;
-    }
-    smfi_setpriv(ctx, c);
     return SMFIS_CONTINUE;
 }
 
@@ -309,18 +304,6 @@ static sfsistat s_eom(SMFICTX *ctx)
     return rc;
 }
 
-static sfsistat s_close(SMFICTX *ctx)
-{
-    conn_t *c = conn_of(ctx);
-
-    if (c != NULL) {
-        menv_free(c->env);
-        free(c);
-        smfi_setpriv(ctx, NULL);
-    }
-    return SMFIS_CONTINUE;
-}
-
 struct smfiDesc spf_desc = {
     .xxfi_name = "postern-spf",
     .xxfi_version = SMFI_VERSION,
@@ -331,7 +314,7 @@ struct smfiDesc spf_desc = {
     .xxfi_envrcpt = s_envrcpt,
     .xxfi_header = s_header,
     .xxfi_eom = s_eom,
-    .xxfi_close = s_close,
+    .xxfi_close = mglue_close,
 };
 
 const runtime_proto_t spf_proto = {
