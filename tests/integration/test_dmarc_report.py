@@ -16,7 +16,12 @@ import harness
 from test_dmarcm_postfix import exe, send, write_conf
 
 RECEIVER = "mx.postern.test"
-SENT_TO = ["dmarc@rpt.test", "agg@reports.example", "a@mixed.rpt.test"]
+# Policy domains with messages in the history, and where --send mails
+# their reports.
+DOMAINS = ["authz.rpt.test", "inside.rpt.test", "mixed.rpt.test", "pct.rpt.test", "rpt.test",
+           "unauthz.rpt.test"]
+SENT_TO = ["dmarc@rpt.test", "agg@reports.example", "a@mixed.rpt.test", "dmarc@rpt.test",
+           "dmarc@rpt.test"]
 
 
 def sendmail_script(workdir):
@@ -47,6 +52,10 @@ def history(workdir, start, postfix):
     msg = harness.make_message("alice@inside.rpt.test", "bob@example.org", "fails SPF")
     _, data, _ = pf.send("sender@fail.rpt.test", ["bob@example.org"], msg)
     assert data[0] == 250, data
+    _, data, _ = send(pf, "pct.rpt.test")          # held: sampled out
+    assert data[0] == 250, data
+    _, data, _ = send(pf, "sub.rpt.test")          # refused: sp=reject
+    assert data[0] == 550, data
     assert d.stop() == 0
     return dns, conf
 
@@ -77,8 +86,7 @@ def test_reports_validate_against_the_rfc7489_schema(workdir, start, postfix):
     assert rc == 0, out + err
     files = sorted(glob.glob(os.path.join(outdir, "*.xml.gz")))
     names = [os.path.basename(f).split("!")[:2] for f in files]
-    assert names == [[RECEIVER, d] for d in ("authz.rpt.test", "inside.rpt.test",
-                                             "mixed.rpt.test", "unauthz.rpt.test")], files
+    assert names == [[RECEIVER, d] for d in DOMAINS], files
     xsd = os.path.join(harness.source_dir(), "tests", "data", "dmarc",
                        "rfc7489-appendix-c.xsd")
     for f in files:
@@ -95,6 +103,20 @@ def test_reports_validate_against_the_rfc7489_schema(workdir, start, postfix):
     assert rows == {("pass", "pass", "inside.rpt.test", "1"),
                     ("fail", "fail", "fail.rpt.test", "1")}, rows
     assert root.findtext("report_metadata/org_name") == "Postern Test"
+    assert (evaluated(files, "pct.rpt.test") ==
+            [("pct.rpt.test", "quarantine", "fail", "fail", "sampled_out")])
+    assert evaluated(files, "rpt.test") == [("sub.rpt.test", "reject", "fail", "fail", None)]
+
+
+def evaluated(files, domain):
+    """(header_from, disposition, dkim, spf, override type) of each
+    record in DOMAIN's report."""
+    with gzip.open([f for f in files if "!%s!" % domain in f][0]) as f:
+        root = ET.parse(f).getroot()
+    return [(r.findtext("identifiers/header_from"),
+             r.findtext("row/policy_evaluated/disposition"),
+             r.findtext("row/policy_evaluated/dkim"), r.findtext("row/policy_evaluated/spf"),
+             r.findtext("row/policy_evaluated/reason/type")) for r in root.iter("record")]
 
 
 def test_send_checks_external_destinations_authorization(workdir, start, postfix):
@@ -119,6 +141,7 @@ def test_send_with_dns_down_skips_external_and_fails(workdir, start, postfix):
     # Same-organization destinations need no lookup; external ones wait
     # for a run that can check them, and the exit status says so.
     assert rc == 1, out + err
-    assert sorted(sent_to(workdir)) == ["a@mixed.rpt.test", "dmarc@rpt.test"], (out, err)
+    assert sorted(sent_to(workdir)) == sorted(s for s in SENT_TO if s.endswith("rpt.test")), \
+        (out, err)
     assert "authz.rpt.test: not sent to agg@reports.example: external destination, " \
         "DNS lookup of authz.rpt.test._report._dmarc.reports.example failed" in err, err
