@@ -134,19 +134,14 @@ static int mail_one(const send_ctx_t *s, const char *to, const char *path, const
 static bool authorized(send_ctx_t *s, const char *domain, const char *addr)
 {
     char why[600];
+    dmarc_rua_status_t st = dmarc_rua_check(&s->src, s->psl, domain, addr, why, sizeof why);
 
-    switch (dmarc_rua_check(&s->src, s->psl, domain, addr, why, sizeof why)) {
-    case DMARC_RUA_SAME_ORG:
-    case DMARC_RUA_AUTHORIZED:
+    if (st == DMARC_RUA_SAME_ORG || st == DMARC_RUA_AUTHORIZED)
         return true;
-    case DMARC_RUA_TEMPFAIL:
-        fprintf(stderr, "postern: %s: not sent to %s\n", domain, why);
+    fprintf(stderr, "postern: %s: not sent to %s\n", domain, why);
+    if (st == DMARC_RUA_TEMPFAIL)
         s->failures++;
-        return false;
-    default:
-        fprintf(stderr, "postern: %s: not sent to %s\n", domain, why);
-        return false;
-    }
+    return false;
 }
 
 static void send_to(send_ctx_t *s, const char *path, const char *domain, const char *addr)

@@ -15,15 +15,19 @@ from test_dmarcm_postfix import (AUTHSERV, audit, held, our_authres, postern_dma
                                  started)
 
 
-def records_for(workdir, domain):
-    """Audit records of messages whose author domain is DOMAIN (rejected
-    messages have no queue id the client sees)."""
+def all_records(workdir):
     path = os.path.join(workdir, "audit.jsonl")
     if not os.path.exists(path):
         return []
     with open(path) as f:
-        recs = [json.loads(line) for line in f if line.strip()]
-    return [r for r in recs if (r.get("extra") or {}).get("header_from") == domain]
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def records_for(workdir, domain):
+    """Audit records of messages whose author domain is DOMAIN (rejected
+    messages have no queue id the client sees)."""
+    return [r for r in all_records(workdir)
+            if (r.get("extra") or {}).get("header_from") == domain]
 
 
 def accepted(pf, domain, **kw):
@@ -158,8 +162,7 @@ def test_two_from_fields_refused(workdir, start, postfix):
     second = "From: <bob@pass.dmarcm.test>"
     _, data, _ = send(pf, "pass.dmarcm.test", extra=[second])
     assert data[0] == 550 and "6.6.1" in data[1], data
-    with open(os.path.join(workdir, "audit.jsonl")) as f:
-        recs = [json.loads(line) for line in f if line.strip()]
+    recs = all_records(workdir)
     assert [(r["result"], r["extra"]["authors"]) for r in recs] == \
         [("multi-from", "multiple")], recs
     assert pf.delivered() == []
