@@ -9,7 +9,9 @@
  * logs it with the recipient and queue-less "NOQUEUE: milter-reject"
  * line admins search for; everything else is carried out at the end of
  * the message, where the queue id is known and header fields may be
- * added.
+ * added. So the HELO, MAIL FROM and header callbacks only ever continue,
+ * and over unix: the MTA does not wait for their answers (spf_proto.quiet);
+ * one that could refuse would have to leave that list.
  */
 #include <stdbool.h>
 #include <stdio.h>
