@@ -9,7 +9,9 @@
  * logs it with the recipient and queue-less "NOQUEUE: milter-reject"
  * line admins search for; everything else is carried out at the end of
  * the message, where the queue id is known and header fields may be
- * added.
+ * added. So the HELO, MAIL FROM and header callbacks only ever continue,
+ * and over unix: the MTA does not wait for their answers (spf_proto.quiet);
+ * one that could refuse would have to leave that list.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -320,6 +322,10 @@ struct smfiDesc spf_desc = {
 const runtime_proto_t spf_proto = {
     .actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
     .skip = SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NOEOH,
+    /* HELO, MAIL FROM and the header callbacks only collect (a verdict
+     * is answered at RCPT TO or at the end), so the MTA need not wait
+     * for them: two round trips a message instead of ten or more. */
+    .quiet = SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_DATA | SMFIP_NR_HDR,
     .macros = {
         [SMFIM_CONNECT] = MGLUE_CONNECT_MACROS,
         [SMFIM_ENVFROM] = MGLUE_MAIL_MACROS,
