@@ -286,6 +286,27 @@ static int catch_signals(const sigset_t *set, char *err, size_t errlen)
     return 0;
 }
 
+/* The milter thread starts with the signals blocked, and so does every
+ * thread libmilter creates from it; we keep them unblocked, so the kernel
+ * hands a signal to us. libmilter's own signal thread sigwait()s for
+ * SIGHUP and takes one as "stop": a signal still pending when that thread
+ * first enters sigwait() (in the moment after start, before our handler
+ * ran on a loaded machine) can reach it. Nothing outside libmilter closes
+ * that window; it is only as wide as the thread's start. */
+static int start_milter_thread(pthread_t *tid, const sigset_t *set)
+{
+    pthread_attr_t attr;
+    int rc;
+
+    if ((rc = pthread_attr_init(&attr)) != 0)
+        return rc;
+    rc = pthread_attr_setsigmask_np(&attr, set);
+    if (rc == 0)
+        rc = pthread_create(tid, &attr, milter_thread, NULL);
+    pthread_attr_destroy(&attr);
+    return rc;
+}
+
 static int next_signal(int timeout_ms)
 {
     struct pollfd p = { .fd = sig_pipe[0], .events = POLLIN };
@@ -345,8 +366,8 @@ int runtime_main(struct smfiDesc *desc, const runtime_opts_t *o, char *err,
     int rc;
 
     /* Blocked before the socket exists (a signal sent as soon as it
-     * accepts must wait for us, not kill the process), and so inherited by
-     * every thread libmilter creates; then caught in this thread only. */
+     * accepts must wait for our handler, not kill the process); caught
+     * in this thread only, before libmilter's threads exist. */
     sigemptyset(&set);
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGTERM);
@@ -354,12 +375,12 @@ int runtime_main(struct smfiDesc *desc, const runtime_opts_t *o, char *err,
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     if (setup(desc, o, err, errlen) < 0)
         return -1;
-    if ((rc = pthread_create(&tid, NULL, milter_thread, NULL)) != 0) {
+    if (catch_signals(&set, err, errlen) < 0)
+        return -1;
+    if ((rc = start_milter_thread(&tid, &set)) != 0) {
         snprintf(err, errlen, "cannot start the milter thread: %s", strerror(rc));
         return -1;
     }
-    if (catch_signals(&set, err, errlen) < 0)
-        return -1;
     log_info("%s: listening on %s", o->name, o->socket);
     wait_signals(o);
     drain(o);
