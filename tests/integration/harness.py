@@ -557,6 +557,23 @@ class Daemon(Server):
 Milter = Daemon
 
 
+def scrape(port):
+    """The Prometheus text a daemon serves on 127.0.0.1:PORT."""
+    import urllib.request
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        return r.read().decode()
+
+
+def metric(text, name, **labels):
+    """The value of NAME{LABELS} (labels in the order registered) in TEXT."""
+    want = ",".join('%s="%s"' % kv for kv in labels.items())
+    series = "%s{%s} " % (name, want) if want else name + " "
+    for line in text.splitlines():
+        if line.startswith(series):
+            return float(line.split()[-1])
+    raise AssertionError("%s not in metrics:\n%s" % (series, text))
+
+
 def build_dir():
     d = os.environ.get("POSTERN_BUILD_DIR")
     if not d or not os.path.isdir(d):
