@@ -128,6 +128,7 @@ static void charged(void *arg, int status, const gcra_result_t *r, const char *e
         j->p->stats.over_limit++;
         metric_add(pmetrics.over_limit, 1);
         metric_add(pmetrics.actions[c->limit->action], 1);
+        mnamed_add(pmetrics.hits, c->limit->name, 1);
         record_hit(j, c, r);
         if (c->limit->action != ACTION_WARN
             && (j->worst == NULL || c->limit->action > j->worst->action)) {

@@ -24,6 +24,7 @@
 #include "adecide.h"
 #include "areport.h"
 #include "arule.h"
+#include "attach_metrics.h"
 #include "attach_conf.h"
 #include "attach_milter.h"
 #include "awalk.h"
@@ -197,6 +198,7 @@ static sfsistat fail(SMFICTX *ctx, conn_t *c, const char *qid, const struct time
     log_err("%s: attach: %saction=%s cause=error reason=\"%s\"", qid,
             c->st->monitor ? "monitor " : "", mact_name(a), c->why);
     audit(c, "error", c->why, mact_audit_name(a, c->st->monitor), ms_since(t0), NULL);
+    attach_metrics_decision("error", a, NULL);
     if (a == MACT_TAG && !c->st->monitor)
         smfi_addheader(ctx, (char *) c->st->tag_header, "action=tag; cause=error");
     return mglue_apply(ctx, &r, c->st->monitor);
@@ -284,6 +286,7 @@ static void report(conn_t *c, const areport_t *rp, const char *qid, double ms)
 {
     const arule_verdict_t *v = rp->verdict;
     char line[1024], reason[MACT_MAX_TEXT + 1];
+    const char *rule = NULL;
     json_t *extra = areport_json(rp);
 
     areport_line(rp, line, sizeof(line));
@@ -291,10 +294,13 @@ static void report(conn_t *c, const areport_t *rp, const char *qid, double ms)
         log_info("%s: attach: %s", qid, line);
     else
         log_notice("%s: attach: %s", qid, line);
-    if (v->decisive >= 0 && strcmp(rp->decision->cause, "rule") == 0)
+    if (v->decisive >= 0 && strcmp(rp->decision->cause, "rule") == 0) {
         snprintf(reason, sizeof(reason), "%s", v->hits[v->decisive].reason);
-    else
+        rule = arule_set_name(rp->rules, v->hits[v->decisive].rule);
+    } else {
         areport_reply(rp, reason, sizeof(reason));
+    }
+    attach_metrics_decision(rp->decision->cause, rp->decision->action, rule);
     audit(c, rp->decision->cause, reason, mact_audit_name(rp->decision->action, rp->monitor),
           ms, extra);
     json_decref(extra);
@@ -320,6 +326,7 @@ static sfsistat a_eom(SMFICTX *ctx)
             conn_fail(c, err);
         else if ((w = awalk_run(st->walk, data, len)) == NULL)
             conn_fail(c, "out of memory while walking the message");
+        attach_metrics_parse(ms_since(&t0));
     }
     if (c->failed)
         return fail(ctx, c, qid, &t0);
@@ -410,4 +417,5 @@ const milterd_spec_t attach_milterd_spec = {
     .proto = &attach_proto,
     .state_new = state_new,
     .state_free = state_free,
+    .metrics_init = attach_metrics_init,
 };

@@ -22,6 +22,7 @@
 #include "milterd.h"
 
 #include "av_conf.h"
+#include "av_metrics.h"
 #include "av_milter.h"
 #include "avpolicy.h"
 #include "avscan.h"
@@ -75,6 +76,7 @@ static avscan_t *scanner_new(const config_t *cfg, char *err, size_t errlen)
         .no_cache = !config_bool(cfg, "av", "scan_cache"),
         .max_scans = (unsigned) config_int(cfg, "av", "max_scans"),
         .note = note_to_log,
+        .reloaded = av_metrics_reload,
     };
     if (o.dbdir == NULL || o.dbdir[0] == '\0') {
         snprintf(err, errlen, "[av] database_dir: required by the clamav back end");
@@ -308,6 +310,7 @@ static sfsistat a_eom(SMFICTX *ctx)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     scan_message(st, c, &r);
     scan_ms = ms_since(&t0);
+    av_metrics_scan(r.status, scan_ms);
     avpolicy_decide(&st->policy, &r, &v);
     if (!st->monitor && v.header && !mact_stops(v.reply.action))
         put_header(ctx, st, c, &v);
@@ -362,4 +365,5 @@ static const conf_section_t *const own[] = { &av_conf_section, NULL };
 const milterd_spec_t av_milter_spec = {
     .component = "av", .daemon = "postern-av", .sections = own, .desc = &av_desc,
     .proto = &av_proto, .state_new = state_new, .state_free = state_free,
+    .metrics_init = av_metrics_init,
 };

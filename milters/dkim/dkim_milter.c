@@ -19,6 +19,7 @@
 #include "milterd.h"
 
 #include "dkim_conf.h"
+#include "dkim_metrics.h"
 #include "dkim_milter.h"
 #include "dkim_state.h"
 
@@ -259,6 +260,7 @@ static sfsistat sign_eom(SMFICTX *ctx, conn_t *c)
             ok = false;
             mact_reply_init(&r, st->on_sign_error, "4.7.0", "DKIM signing failed, try again later");
         }
+        dkim_metrics_signed(k->alg, ok);
         audit_one(c, "sign", ok ? "signed" : "error", ok ? c->why : dkim_msg_error(c->msg),
                   r.action, x);
         log_info("%s: dkim: sign %s %s %s %s%s", qid_of(c), k->sdid, k->selector, alg,
@@ -292,6 +294,7 @@ static sfsistat verify_eom(SMFICTX *ctx, conn_t *c)
     for (size_t i = 0; i < n; i++) {
         json_t *x = extra_of(res[i].domain, res[i].selector, res[i].alg, res[i].bits);
 
+        dkim_metrics_verified(res[i].res);
         audit_one(c, "verify", dkim_result_name(res[i].res), res[i].reason, r.action, x);
         log_info("%s: dkim: verify %s %s %s %s%s%s%s action=%s%s", qid_of(c), res[i].domain,
                  res[i].selector, res[i].alg, dkim_result_name(res[i].res),
@@ -300,6 +303,7 @@ static sfsistat verify_eom(SMFICTX *ctx, conn_t *c)
         json_decref(x);
     }
     if (n == 0) {
+        dkim_metrics_verified(DKIM_RES_NONE);
         audit_one(c, "verify", "none", "no signature", r.action, NULL);
         log_info("%s: dkim: verify none (no signature) action=%s", qid_of(c),
                  mact_name(r.action));
@@ -326,6 +330,7 @@ static sfsistat k_eom(SMFICTX *ctx)
 
         mact_reply_init(&r, c->st->policy.on_temperror, "4.7.0",
                         "DKIM verification failed, try again");
+        dkim_metrics_unverifiable();
         audit_one(c, "verify", "error", "internal error", r.action, NULL);
         rc = mglue_apply(ctx, &r, c->st->monitor);
     }
@@ -399,4 +404,5 @@ static const conf_section_t *const own[] = { &dkim_conf_section, NULL };
 const milterd_spec_t dkim_milter_spec = {
     .component = "dkim", .daemon = "postern-dkim", .sections = own,
     .desc = &desc, .proto = &proto, .state_new = state_new, .state_free = state_free,
+    .metrics_init = dkim_metrics_init,
 };

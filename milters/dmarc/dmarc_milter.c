@@ -30,6 +30,7 @@
 
 #include "dmarc_arin.h"
 #include "dmarc_audit.h"
+#include "dmarc_metrics.h"
 #include "dmarc_conf.h"
 #include "dmarc_dkim.h"
 #include "dmarc_eval.h"
@@ -373,6 +374,7 @@ static sfsistat m_eom(SMFICTX *ctx)
             mglue_authres_add(ctx, value);
     }
     audit_one(c, &o, &in);
+    dmarc_metrics_outcome(&o);
     history_one(c, &o, &in);
     if (dmarc_audit_line(&o, line, sizeof(line)) < 0)
         snprintf(line, sizeof(line), "dmarc: %s action=%s", dmarc_audit_result(&o),
@@ -438,4 +440,5 @@ static const conf_section_t *const own[] = { &dmarc_conf_section, NULL };
 const milterd_spec_t dmarc_milter_spec = {
     .component = "dmarc", .daemon = "postern-dmarc", .sections = own,
     .desc = &desc, .proto = &proto, .state_new = state_new, .state_free = state_free,
+    .metrics_init = dmarc_metrics_init,
 };

@@ -36,6 +36,7 @@
 #include "spf_dnsr.h"
 #include "spf_eval.h"
 #include "spf_header.h"
+#include "spf_metrics.h"
 #include "spf_milter.h"
 #include "spf_policy.h"
 
@@ -144,7 +145,19 @@ static json_t *audit_extra(const conn_t *c, bool monitor)
     return x;
 }
 
-/* One log line and one audit record per message. */
+/* The metrics: each identity checked, once per message. */
+static void count(const conn_t *c)
+{
+    if (c->skip != SPF_SKIP_NONE) {
+        spf_metrics_skipped(c->skip);
+        return;
+    }
+    spf_metrics_result(c->mf.identity, c->mf.result);
+    if (c->helo_done && c->mf.identity != SPF_ID_HELO)
+        spf_metrics_result(SPF_ID_HELO, c->helo.result);
+}
+
+/* One log line, one audit record and the metrics, once per message. */
 static void report(conn_t *c, const state_t *st)
 {
     const char *qid = menv_qid(c->env);
@@ -161,6 +174,7 @@ static void report(conn_t *c, const state_t *st)
     if (c->reported)
         return;
     c->reported = true;
+    count(c);
     menv_audit_fill(c->env, &a);
     if (audit_write(st->audit, &a, err, sizeof(err)) < 0)
         log_warn("%s: spf: audit: %s", qid ? qid : "NOQUEUE", err);

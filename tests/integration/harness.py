@@ -20,6 +20,46 @@ import time
 STARTED_PIDS = set()    # every process we started, checked at session end
 
 
+# ---------------------------------------------------------------- sanitizers
+# In the AddressSanitizer + UBSan build (scripts/test.sh) a report must fail
+# the test during which it was written, whichever process wrote it: a
+# daemon in the foreground, one "postern run" started (its stderr is
+# /dev/null once it detaches), or a command. So every process started from
+# here writes its reports into one directory (log_path; files REPORT.PID),
+# which conftest.py checks after each test, and Daemon.stop() also looks
+# for a report in the daemon's own log, for a process started with an
+# environment of its own. Outside a sanitizer build nothing is written.
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+SANITIZER_DIR = tempfile.mkdtemp(prefix="postern-sanitizer-")
+os.chmod(SANITIZER_DIR, 0o1777)     # daemons drop to postfix or nobody
+for _var in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
+    # Both: with -fsanitize=address,undefined either may be the one read.
+    _opts = os.environ.get(_var, "")
+    os.environ[_var] = (_opts + ":" if _opts else "") + "log_path=" + \
+        os.path.join(SANITIZER_DIR, "report")
+
+
+def sanitizer_reports(seen=()):
+    """{file name: text} of the sanitizer reports written so far, except
+    the names in SEEN."""
+    out = {}
+    for name in sorted(os.listdir(SANITIZER_DIR)):
+        if name not in seen:
+            with open(os.path.join(SANITIZER_DIR, name), errors="replace") as f:
+                out[name] = f.read()
+    return out
+
+
+def sanitizer_report_in(text):
+    """The sanitizer report in TEXT (from its first line, at most 4000
+    characters), or None."""
+    at = [i for i in (text.find(m) for m in SANITIZER_MARKS) if i >= 0]
+    if not at:
+        return None
+    start = text.rfind("\n", 0, min(at)) + 1
+    return text[start:start + 4000]
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket() as s:
@@ -547,6 +587,10 @@ class Daemon(Server):
     def stop(self, timeout=10):
         if self.proc is not None and self.returncode is None:
             self.returncode = stop_process(self.proc, timeout)
+            report = sanitizer_report_in(self.log_text())
+            if report is not None:
+                raise AssertionError("%s wrote a sanitizer report:\n%s"
+                                     % (os.path.basename(self.argv[0]), report))
         return self.returncode
 
     def log_text(self):
@@ -555,6 +599,23 @@ class Daemon(Server):
 
 
 Milter = Daemon
+
+
+def scrape(port):
+    """The Prometheus text a daemon serves on 127.0.0.1:PORT."""
+    import urllib.request
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        return r.read().decode()
+
+
+def metric(text, name, **labels):
+    """The value of NAME{LABELS} (labels in the order registered) in TEXT."""
+    want = ",".join('%s="%s"' % kv for kv in labels.items())
+    series = "%s{%s} " % (name, want) if want else name + " "
+    for line in text.splitlines():
+        if line.startswith(series):
+            return float(line.split()[-1])
+    raise AssertionError("%s not in metrics:\n%s" % (series, text))
 
 
 def build_dir():

@@ -188,3 +188,27 @@ def test_inet_socket_answers_every_stage(workdir, start, dns):
     p = negotiated_protocol(d.spec)
     for stage, bit in dict(NR_QUIET, **NR_ANSWERED).items():
         assert not p & bit, "%s must be answered over TCP: 0x%x" % (stage, p)
+def test_metrics_count_results_by_identity(workdir, start, dns, postfix):
+    port = harness.free_port()
+    d = spf_milter(workdir, start, dns, "metrics_listen = 127.0.0.1:%d\n" % port)
+    pf = postfix(milters=[d.postfix_address])
+
+    def spf(text, identity, result):
+        return harness.metric(text, "postern_spf_results_total", identity=identity,
+                              result=result)
+
+    before = harness.scrape(port)
+    assert spf(before, "mailfrom", "pass") == 0 and spf(before, "helo", "pass") == 0
+    assert send(pf, "alice@pass.spf.test")[1][0] == 250
+    after_pass = harness.scrape(port)
+    assert spf(after_pass, "mailfrom", "pass") == 1
+    assert spf(after_pass, "helo", "pass") == 1          # HELO mta.spf.test: "a -all"
+    assert spf(after_pass, "mailfrom", "fail") == 0
+
+    replies, data, _ = send(pf, "bob@fail.spf.test")
+    assert replies["bob@example.org"][0] == 550, replies
+    text = harness.scrape(port)
+    assert spf(text, "mailfrom", "fail") == 1
+    assert spf(text, "mailfrom", "pass") == 1
+    assert spf(text, "helo", "pass") == 2
+    assert harness.metric(text, "postern_spf_skipped_total", reason="internal") == 0
