@@ -418,9 +418,9 @@ def make_message(mail_from, to, subject="test", size=0, extra_headers=()):
 
 # ---------------------------------------------------------------- DNS
 
-def dns_query(port, name, qtype, timeout=2.0):
+def dns_query(port, name, qtype, timeout=2.0, host="127.0.0.1"):
     """A minimal DNS client: returns (rcode, [rdata bytes...]) for the
-    answer section of NAME/QTYPE asked of 127.0.0.1:PORT over UDP."""
+    answer section of NAME/QTYPE asked of HOST:PORT over UDP."""
     qid = random.getrandbits(16)
     q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
     for label in name.rstrip(".").split("."):
@@ -428,7 +428,7 @@ def dns_query(port, name, qtype, timeout=2.0):
     q += b"\0" + struct.pack(">HH", qtype, 1)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(timeout)
-        s.sendto(q, ("127.0.0.1", port))
+        s.sendto(q, (host, port))
         resp, _ = s.recvfrom(4096)
     rid, flags, qd, an, _, _ = struct.unpack(">HHHHHH", resp[:12])
     if rid != qid:
@@ -470,21 +470,24 @@ class DNS(Server):
     """dnsmasq as an authoritative-only server for the test zones
     (dnsmasq config fragments with txt-record=, address=, mx-host=...)."""
 
-    def __init__(self, workdir, zone_files):
+    def __init__(self, workdir, zone_files, address="127.0.0.1", port=None):
+        """ADDRESS and PORT: for a client that can only be given a
+        server address and asks port 53 (a loopback address of its own)."""
         self.workdir = workdir
         self.zone_files = list(zone_files)
-        self.port = free_port()
+        self.address = address
+        self.port = port or free_port()
         self.proc = None
         self.log = os.path.join(workdir, "dnsmasq.log")
 
     @property
     def upstream(self):
-        return "127.0.0.1@%d" % self.port
+        return "%s@%d" % (self.address, self.port)
 
     def start(self):
         args = ["/usr/sbin/dnsmasq", "--keep-in-foreground", "--no-resolv",
                 "--no-hosts", "--no-poll", "--port=%d" % self.port,
-                "--listen-address=127.0.0.1", "--bind-interfaces",
+                "--listen-address=" + self.address, "--bind-interfaces",
                 "--conf-file=/dev/null", "--user=root", "--group=root",
                 "--pid-file=", "--log-facility=" + self.log]
         args += ["--conf-file=%s" % z for z in self.zone_files]
@@ -499,13 +502,13 @@ class DNS(Server):
             with open(self.log + ".err") as f:
                 raise RuntimeError("dnsmasq exited: " + f.read())
         try:
-            dns_query(self.port, "probe.invalid", 1, timeout=0.3)
+            dns_query(self.port, "probe.invalid", 1, timeout=0.3, host=self.address)
             return True
         except OSError:
             return False
 
     def query(self, name, qtype):
-        return dns_query(self.port, name, qtype)
+        return dns_query(self.port, name, qtype, host=self.address)
 
 
 
