@@ -23,6 +23,7 @@
 
 #include "backend.h"
 #include "backend_redis.h"
+#include "redis_query.h"
 
 /* The same arithmetic as gcra_apply(); numbers are microseconds, well
  * inside a double's exact integers. The key expires when its TAT has
@@ -58,6 +59,7 @@ typedef struct rbackend {
     struct event *retry;
     char sha[41];
     unsigned long errors;
+    redis_query_t *query;       /* status reads, on a connection of their own */
 } rbackend_t;
 
 typedef struct rreq {
@@ -177,22 +179,34 @@ static void redis_apply(backend_t *b, const char *key, const gcra_params_t *p, i
     send_script(q, true);
 }
 
+/* Status reads: synchronous, see redis_query.h. */
 static int redis_peek(backend_t *b, const char *key, int64_t *tat)
 {
-    (void) b;
-    (void) key;
-    (void) tat;
-    return -1;                  /* asynchronous only */
+    rbackend_t *r = (rbackend_t *) b;
+    char err[256];
+
+    if (redis_query_get(r->query, key, tat, err, sizeof(err)) < 0) {
+        log_warn("policyd: status query: %s", err);
+        return -1;
+    }
+    return 0;
 }
 
 static int redis_scan(backend_t *b, const char *prefix,
                       void (*fn)(void *arg, const char *key, int64_t tat), void *arg)
 {
-    (void) b;
-    (void) prefix;
-    (void) fn;
-    (void) arg;
-    return -1;                  /* asynchronous only */
+    rbackend_t *r = (rbackend_t *) b;
+    char err[256];
+    long n = redis_query_scan(r->query, prefix, fn, arg, err, sizeof(err));
+
+    if (n < 0) {
+        log_warn("policyd: status query: %s", err);
+        return -1;
+    }
+    if (n >= REDIS_QUERY_MAX_KEYS)
+        log_warn("policyd: status: listed only the first %d keys of %s", REDIS_QUERY_MAX_KEYS,
+                 prefix);
+    return 0;
 }
 
 static void redis_tick(backend_t *b, int64_t now_us)
@@ -275,6 +289,7 @@ static void redis_free(backend_t *b)
     if (r->ac != NULL)
         redisAsyncFree(r->ac);  /* pending callbacks run with no reply */
     event_free(r->retry);
+    redis_query_free(r->query);
     free(r);
 }
 
@@ -316,7 +331,10 @@ backend_t *backend_redis_new(struct event_base *evb, const char *target, int tim
     r->timeout.tv_usec = (timeout_ms % 1000) * 1000;
     r->backoff_ms = 100;
     if (parse_target(r, target, err, errlen) < 0
-        || (r->retry = evtimer_new(evb, on_retry, r)) == NULL) {
+        || (r->retry = evtimer_new(evb, on_retry, r)) == NULL
+        || (r->query = redis_query_new(r->host, r->port, timeout_ms, KEY_PREFIX)) == NULL) {
+        if (r->retry != NULL)
+            event_free(r->retry);
         free(r);
         return NULL;
     }
