@@ -371,15 +371,15 @@ static void *worker_main(void *arg)
     slot_t *slots = calloc(w->nconns, sizeof *slots);
     struct epoll_event ev[EVENTS_MAX];
 
+    for (unsigned i = 0; slots != NULL && i < w->nconns; i++)
+        slots[i].fd = -1;
     w->ep = epoll_create1(EPOLL_CLOEXEC);
     if (slots == NULL || w->ep < 0) {
         w->t.err_io++;
         goto out;
     }
-    for (unsigned i = 0; i < w->nconns; i++) {
-        slots[i].fd = -1;
+    for (unsigned i = 0; i < w->nconns; i++)
         next(&slots[i], w, mono_us());
-    }
     uint64_t check_at = mono_us() + EXPIRE_EVERY_US;
     while (w->live > 0) {
         uint64_t now = mono_us();
