@@ -87,10 +87,6 @@ static int add_line(request_t *req, char *line, size_t n, char *err, size_t errl
         return -1;
     }
     line[namelen] = '\0';
-    if (memchr(line + namelen + 1, '\0', n - namelen - 1) != NULL) {
-        snprintf(err, errlen, "NUL byte in attribute '%.40s'", line);
-        return -1;
-    }
     if (repeated(req, line, h))
         return 0;               /* repeated: the first value stands */
     if (req->nattrs >= REQUEST_MAX_ATTRS) {
@@ -106,6 +102,23 @@ static int add_line(request_t *req, char *line, size_t n, char *err, size_t errl
     req->seen |= 1ULL << (h & 63);
     req->nattrs++;
     return 0;
+}
+
+/* A value may not hold a NUL byte (it would cut the value short). One
+ * search over the whole request instead of one per line; ERR names the
+ * attribute, whose copied line ends at its '='. */
+static int has_nul(const request_t *req, const char *buf, size_t len, char *err,
+                   size_t errlen)
+{
+    const char *nul = memchr(buf, '\0', len);
+    size_t start;
+
+    if (nul == NULL)
+        return 0;
+    for (start = (size_t) (nul - buf); start > 0 && buf[start - 1] != '\n'; start--)
+        continue;
+    snprintf(err, errlen, "NUL byte in attribute '%.40s'", req->text + start);
+    return 1;
 }
 
 /* One pass: each line is copied into the request and split as soon as
@@ -126,6 +139,8 @@ request_status_t request_parse(const char *buf, size_t len, request_t *req,
                 snprintf(err, errlen, "empty request");
                 return REQUEST_BAD;
             }
+            if (has_nul(req, buf, end, err, errlen))
+                return REQUEST_BAD;
             *used = end + 1;
             return REQUEST_OK;
         }

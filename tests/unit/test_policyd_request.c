@@ -90,6 +90,10 @@ static void oversized_and_nul_requests_are_refused(void **state)
                      REQUEST_BAD);
     assert_non_null(strstr(err, "longer than"));
     assert_int_equal(request_parse("a=b\0c\n\n", 7, &req, &used, err, sizeof(err)), REQUEST_BAD);
+    assert_non_null(strstr(err, "NUL byte in attribute 'a'"));
+    assert_int_equal(request_parse("x=1\nsender=a\0b\ny=2\n\n", 20, &req, &used, err,
+                                   sizeof(err)), REQUEST_BAD);
+    assert_non_null(strstr(err, "NUL byte in attribute 'sender'"));
     /* Too many attributes. */
     size_t o = 0;
     for (int i = 0; i < REQUEST_MAX_ATTRS + 1; i++)
