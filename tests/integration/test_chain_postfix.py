@@ -20,6 +20,8 @@ import json
 import os
 import re
 
+import dkim
+
 import harness
 from test_dkim_postfix import genkey, txt_line
 
@@ -70,6 +72,7 @@ class Chain:
         self.workdir = workdir
         key, txt = genkey(workdir, "ours", "rsa")
         zone = os.path.join(workdir, "keys.dnsmasq")
+        self.key_txt = txt
         with open(zone, "w") as f:
             f.write(txt_line("sel1._domainkey." + OURS, txt))
         table = os.path.join(workdir, "keytable")
@@ -117,6 +120,14 @@ class Chain:
     def delivered(self, qid):
         return self.pf.wait_delivered(qid)
 
+    def signature_verifies(self, qid):
+        """dkimpy's verdict on the delivered message, with our key record."""
+        with open(self.pf.delivered_path(qid), "rb") as f:
+            raw = f.read()
+        records = {"sel1._domainkey." + OURS: self.key_txt}
+        return dkim.verify(raw, dnsfunc=lambda name, timeout=5:
+                           records.get(name.decode().rstrip("."), "").encode())
+
     def audit(self, qid, step=None):
         with open(os.path.join(self.workdir, "audit.jsonl")) as f:
             recs = [json.loads(line) for line in f if line.strip()]
@@ -135,6 +146,7 @@ def test_internal_mail_from_our_p_reject_domain_is_signed_and_delivered(
     msg = chain.delivered(qid)
     sigs = msg.get_all("DKIM-Signature") or []
     assert len(sigs) == 1 and "d=%s" % OURS in sigs[0].replace(" ", ""), sigs
+    assert chain.signature_verifies(qid), "our signature does not verify with dkimpy"
     assert not any("dmarc=" in v for v in ours(msg)), ours(msg)
     recs = chain.audit(qid, "dmarc")
     assert [(r["result"], r["reason"]) for r in recs] == [("skipped", "internal")], recs
