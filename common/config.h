@@ -138,6 +138,12 @@ unsigned config_mode(const config_t *cfg, const char *section, const char *key);
 size_t config_list(const config_t *cfg, const char *section, const char *key,
                    const char *const **items);
 
+/* CONF_LIST of networks (netlist_add_list syntax) as a netlist; caller
+ * frees with netlist_free. NULL with ERR naming section, key and entry. */
+struct netlist;
+struct netlist *config_netlist(const config_t *cfg, const char *section, const char *key,
+                               char *err, size_t errlen);
+
 /* Instances of the named section SECTION ("limit"), in file order; the
  * values are read with section "limit INSTANCE". Names owned by CFG. */
 size_t config_instances(const config_t *cfg, const char *section,

@@ -37,7 +37,7 @@ const conf_key_t conf_milter_keys[] = {
     { "socket", CONF_STRING, NULL, NULL, 0, 0,
       "Where the milter listens: unix:PATH, inet:PORT@HOST or inet6:PORT@HOST." },
     { "mode", CONF_ENUM, "enforce", "enforce|monitor", 0, 0,
-      "monitor decides and logs but changes no message and rejects nothing." },
+      "monitor decides and logs but adds nothing and rejects nothing; forged Authentication-Results with our authserv-id still go." },
     { "user", CONF_STRING, "", NULL, 0, 0,
       "User to run as; empty means the user of [global]." },
     { "pidfile", CONF_PATH, "", NULL, 0, 0,

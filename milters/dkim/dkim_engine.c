@@ -1,9 +1,11 @@
 /*
- * dkim_engine.c - one DKIM_LIB per config, one DKIM handle per message
- * (one per key when signing). libopendkim does the cryptography and the
- * canonicalization; this file bounds the input, routes key lookups to
- * the caller's key source and turns libopendkim's per-signature state
- * into dkim_sigres_t (dkim_result.c decides the names).
+ * dkim_engine.c - one DKIM_LIB per config. Verifying: one libopendkim
+ * handle per message, which does the canonicalization and cryptography;
+ * this file bounds the input, routes key lookups to the caller's key
+ * source and turns libopendkim's per-signature state into dkim_sigres_t
+ * (dkim_result.c decides the names). Signing: one dkim_signer (our own
+ * canonicalization and signature, dkim_signer.c) per key, with keys
+ * parsed at load; libopendkim takes no part.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -35,6 +35,7 @@ typedef struct conn {
     menv_t *env;                /* first: see mglue.h */
     dkim_state_t *st;           /* held from MAIL to end of message */
     mact_authres_t ar;
+    bool forged_overflow;       /* more forged A-R fields than we remove */
     dkim_role_t role;
     const char *why;            /* which rule chose the role */
     hfield_t *hdrs;
@@ -78,6 +79,7 @@ static void message_end(conn_t *c)
     c->msg = NULL;
     c->nkeys = 0;
     c->skip = NULL;
+    c->forged_overflow = false;
     c->from_domain[0] = '\0';
     if (c->st != NULL) {
         milterd_release(c->st);
@@ -144,7 +146,7 @@ static sfsistat k_header(SMFICTX *ctx, char *name, char *value)
     conn_t *c = conn_of(ctx);
 
     menv_header(c->env, name, value);
-    if (c->role == DKIM_ROLE_VERIFY && strcasecmp(name, "Authentication-Results") == 0)
+    if (strcasecmp(name, "Authentication-Results") == 0)
         mact_authres_seen(&c->ar, value, strlen(value), c->st->authserv_id, own_methods);
     (void) keep_header(c, name, value);
     return SMFIS_CONTINUE;
@@ -249,6 +251,8 @@ static sfsistat sign_eom(SMFICTX *ctx, conn_t *c)
 
     mact_reply_init(&r, ok ? MACT_ACCEPT : st->on_sign_error, "4.7.0",
                     "DKIM signing failed, try again later");
+    if (c->forged_overflow)
+        mact_reply_init(&r, MACT_REJECT, "5.7.1", "too many forged header fields");
     for (size_t i = 0; i < c->nkeys; i++) {
         const dkim_key_t *k = c->keys[i];
         const char *alg = dkim_keys_alg_name(k->alg);
@@ -285,12 +289,10 @@ static sfsistat verify_eom(SMFICTX *ctx, conn_t *c)
     n = dkim_msg_results(c->msg, &res);
     a = dkim_result_action(res, n, &st->policy, &why);
     mact_reply_init(&r, a, "5.7.20", "No passing DKIM signature found (%s)", why);
-    if (!st->monitor) {
-        if (mglue_authres_strip(ctx, &c->ar) < 0)
-            mact_reply_init(&r, MACT_REJECT, "5.7.1", "too many forged header fields");
-        if (dkim_result_authres(st->authserv_id, res, n, value, sizeof(value)) > 0)
-            mglue_authres_add(ctx, value);
-    }
+    if (c->forged_overflow)
+        mact_reply_init(&r, MACT_REJECT, "5.7.1", "too many forged header fields");
+    if (!st->monitor && dkim_result_authres(st->authserv_id, res, n, value, sizeof(value)) > 0)
+        mglue_authres_add(ctx, value);
     for (size_t i = 0; i < n; i++) {
         json_t *x = extra_of(res[i].domain, res[i].selector, res[i].alg, res[i].bits);
 
@@ -317,6 +319,10 @@ static sfsistat k_eom(SMFICTX *ctx)
     sfsistat rc = SMFIS_CONTINUE;
 
     mglue_qid(ctx, c->env);
+    /* Forged fields go in every mode and role: removing a field that lies
+     * about our own checks decides nothing about the message (monitor
+     * holds back actions), and a later DMARC milter must not trust it. */
+    c->forged_overflow = mglue_authres_strip(ctx, &c->ar) < 0;
     if (c->msg != NULL && c->role == DKIM_ROLE_SIGN) {
         rc = sign_eom(ctx, c);
     } else if (c->msg != NULL) {

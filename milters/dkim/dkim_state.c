@@ -19,20 +19,8 @@
 
 static int build_internal(dkim_state_t *st, char *err, size_t errlen)
 {
-    const char *const *items;
-    size_t n = config_list(st->cfg, "global", "internal_hosts", &items);
-    char why[256];
-
-    if ((st->internal = netlist_new()) == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (netlist_add_list(st->internal, items[i], why, sizeof(why)) < 0) {
-            snprintf(err, errlen, "[global] internal_hosts: %s", why);
-            return -1;
-        }
-    return 0;
+    st->internal = config_netlist(st->cfg, "global", "internal_hosts", err, errlen);
+    return st->internal != NULL ? 0 : -1;
 }
 
 static int build_hdrs(dkim_state_t *st, char *err, size_t errlen)

@@ -40,6 +40,7 @@
 #include "dmarc_policy.h"
 #include "dmarc_psl.h"
 #include "dmarc_record.h"
+#include "dmarc_skip.h"
 #include "dmarc_spf.h"
 
 #define S "dmarc"
@@ -56,6 +57,7 @@ typedef struct state {
     dmarc_source_t src;
     dmarc_eval_t *ev;
     dmarc_policy_t *pol;
+    dmarc_skip_t *skip;         /* outbound mail is not evaluated */
     dmarc_hist_t *hist;         /* NULL: history = none */
     pthread_mutex_t hist_lock;  /* one SQLite connection, many threads */
 } state_t;
@@ -70,6 +72,7 @@ typedef struct conn {
     size_t fromlen[DMARC_MAX_FROM_FIELDS];
     size_t nfrom;
     bool from_overflow;
+    const char *skipped;        /* why not evaluated (constant), or NULL */
 } conn_t;
 
 /* Evaluating SPF and DKIM here, a field of ours with those results is
@@ -97,6 +100,7 @@ static void state_free(void *p)
     if (st == NULL)
         return;
     dmarc_hist_close(st->hist);
+    dmarc_skip_free(st->skip);
     dmarc_policy_free(st->pol);
     dmarc_eval_free(st->ev);
     dmarc_psl_free(st->psl);
@@ -127,7 +131,8 @@ static int state_engines(state_t *st, config_t *cfg, char *err, size_t errlen)
     st->src = dmarc_source_dns(st->dns);
     if ((st->psl = dmarc_psl_load(config_str(cfg, S, "psl_file"), err, errlen)) == NULL
         || (st->ev = dmarc_eval_new(st->psl, &st->src)) == NULL
-        || (st->pol = dmarc_policy_new(cfg, err, errlen)) == NULL)
+        || (st->pol = dmarc_policy_new(cfg, err, errlen)) == NULL
+        || (st->skip = dmarc_skip_new(cfg, err, errlen)) == NULL)
         return -1;
     if (strcmp(config_str(cfg, S, "history"), "none") != 0
         && (st->hist = dmarc_hist_open(config_str(cfg, S, "history"),
@@ -166,6 +171,7 @@ static void message_end(conn_t *c)
         free(c->from[i]);
     c->nfrom = 0;
     c->from_overflow = false;
+    c->skipped = NULL;
     dkim_msg_free(c->msg);
     c->msg = NULL;
     if (c->st != NULL) {
@@ -191,7 +197,8 @@ static sfsistat m_envfrom(SMFICTX *ctx, char **argv)
     mact_authres_reset(&c->ar);
     c->st = milterd_acquire();
     dmarc_arin_reset(&c->arin);
-    if (c->st->chained)
+    c->skipped = dmarc_skip_reason(c->st->skip, c->env);
+    if (c->st->chained || c->skipped != NULL)
         return SMFIS_CONTINUE;
     c->msg = dkim_msg_verify(c->st->dkim, "dmarc", err, sizeof(err));
     if (c->msg == NULL)
@@ -325,6 +332,37 @@ static void history_one(const conn_t *c, const dmarc_outcome_t *o, const dmarc_i
         log_warn("%s: dmarc: history: %s", qid_of(c), err);
 }
 
+/* Strips forged fields in every mode: removing a header that lies about
+ * our own checks decides nothing about the message, so monitor mode
+ * (which only holds back the action) does it too. */
+static void strip_forged(SMFICTX *ctx, const conn_t *c, mact_reply_t *reply)
+{
+    if (mglue_authres_strip(ctx, &c->ar) < 0)
+        mact_reply_init(reply, MACT_REJECT, "5.7.1", "too many forged header fields");
+}
+
+/* Outbound mail (dmarc_skip): not evaluated, not in the history. */
+static sfsistat skipped_eom(SMFICTX *ctx, conn_t *c)
+{
+    audit_record_t r = { .step = "dmarc", .result = "skipped", .reason = c->skipped,
+                         .ms = menv_elapsed_ms(c->env) };
+    mact_reply_t reply;
+    char err[256];
+    sfsistat rc;
+
+    mact_reply_init(&reply, MACT_ACCEPT, NULL, "not evaluated");
+    strip_forged(ctx, c, &reply);
+    r.action = mact_audit_name(reply.action, c->st->monitor);
+    menv_audit_fill(c->env, &r);
+    if (audit_write(c->st->audit, &r, err, sizeof(err)) < 0)
+        log_warn("%s: dmarc: audit: %s", qid_of(c), err);
+    log_info("%s: dmarc: skipped (%s) client=%s action=%s%s", qid_of(c), c->skipped,
+             menv_client_ip(c->env), mact_name(reply.action), c->st->monitor ? " (monitor)" : "");
+    rc = mglue_apply(ctx, &reply, c->st->monitor);
+    message_end(c);
+    return rc;
+}
+
 static sfsistat m_eom(SMFICTX *ctx)
 {
     conn_t *c = conn_of(ctx);
@@ -342,6 +380,8 @@ static sfsistat m_eom(SMFICTX *ctx)
     sfsistat rc;
 
     mglue_qid(ctx, c->env);
+    if (c->skipped != NULL)
+        return skipped_eom(ctx, c);
     memset(&v, 0, sizeof v);
     memset(&in, 0, sizeof in);
     if (st->chained) {
@@ -367,12 +407,9 @@ static sfsistat m_eom(SMFICTX *ctx)
         au.kind = DMARC_AUTHORS_MULTI;
     dmarc_policy_check(st->pol, st->ev, &au, &in, menv_client_ip(c->env), &o);
     reply = o.action.reply;
-    if (!st->monitor) {
-        if (mglue_authres_strip(ctx, &c->ar) < 0)
-            mact_reply_init(&reply, MACT_REJECT, "5.7.1", "too many forged header fields");
-        if (authres_value(c, &o, &v, res, nres, value, sizeof(value)) > 0)
-            mglue_authres_add(ctx, value);
-    }
+    strip_forged(ctx, c, &reply);
+    if (!st->monitor && authres_value(c, &o, &v, res, nres, value, sizeof(value)) > 0)
+        mglue_authres_add(ctx, value);
     audit_one(c, &o, &in);
     dmarc_metrics_outcome(&o);
     history_one(c, &o, &in);

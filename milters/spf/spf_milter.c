@@ -309,7 +309,9 @@ static sfsistat s_eom(SMFICTX *ctx)
     sfsistat rc;
 
     mglue_qid(ctx, c->env);
-    if (!st->monitor && mglue_authres_strip(ctx, &c->ar) < 0)
+    /* In every mode: removing a field that lies about our own check
+     * decides nothing about the message; monitor holds back actions. */
+    if (mglue_authres_strip(ctx, &c->ar) < 0)
         mact_reply_init(&c->reply, MACT_REJECT, "5.7.1", "too many forged header fields");
     if (!st->monitor && c->skip == SPF_SKIP_NONE
         && (c->reply.action == MACT_TAG || c->reply.action == MACT_QUARANTINE))

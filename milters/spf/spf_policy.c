@@ -108,27 +108,6 @@ static int load_overrides(spf_policy_t *p, const config_t *cfg, const char *sec,
     return 0;
 }
 
-static netlist_t *load_list(const config_t *cfg, const char *sec, const char *key,
-                            char *err, size_t errlen)
-{
-    const char *const *items;
-    size_t n = config_list(cfg, sec, key, &items);
-    netlist_t *nl = netlist_new();
-    char why[256];
-
-    if (nl == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (netlist_add_list(nl, items[i], why, sizeof(why)) < 0) {
-            snprintf(err, errlen, "[%s] %s: %s", sec, key, why);
-            netlist_free(nl);
-            return NULL;
-        }
-    return nl;
-}
-
 spf_policy_t *spf_policy_new(const config_t *cfg, const char *section,
                              char *err, size_t errlen)
 {
@@ -141,8 +120,8 @@ spf_policy_t *spf_policy_new(const config_t *cfg, const char *section,
     p->skip_auth = config_bool(cfg, section, "skip_authenticated");
     if (load_actions(p, cfg, section, err, errlen) < 0
         || load_overrides(p, cfg, section, err, errlen) < 0
-        || (p->internal = load_list(cfg, "global", "internal_hosts", err, errlen)) == NULL
-        || (p->relays = load_list(cfg, section, "trusted_relays", err, errlen)) == NULL) {
+        || (p->internal = config_netlist(cfg, "global", "internal_hosts", err, errlen)) == NULL
+        || (p->relays = config_netlist(cfg, section, "trusted_relays", err, errlen)) == NULL) {
         spf_policy_free(p);
         return NULL;
     }

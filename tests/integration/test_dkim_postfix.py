@@ -1,6 +1,7 @@
 """postern-dkim through a real Postfix and dnsmasq: outbound mail is
 signed (RSA-2048 and Ed25519, RFC 8463) and the signatures verify with
-dkimpy and Mail::DKIM; inbound mail signed by dkimpy gets dkim=pass in our
+dkimpy and Mail::DKIM; inbound mail signed by dkimpy or by Mail::DKIM
+(relaxed and simple canonicalization) gets dkim=pass in our
 Authentication-Results, a body or header changed after signing gets
 dkim=fail, a selector nobody published gets permerror (RFC 6376 6.1.2),
 and with the DNS server stopped the result is temperror and the
@@ -194,6 +195,45 @@ def test_inbound_dkimpy_signatures_pass_and_forged_results_go(
     recs = audit(workdir, qid)
     assert sorted(r["result"] for r in recs) == ["pass", "pass"], recs
     assert "%s: dkim: verify %s" % (qid, DOMAIN) in d.log_text()
+
+
+MAIL_DKIM_SIGN = r"""
+use Mail::DKIM::Signer; use Mail::DKIM::TextWrap;
+my ($key, $method, $domain) = @ARGV;
+my $s = Mail::DKIM::Signer->new(Algorithm => 'rsa-sha256', Method => $method,
+    Domain => $domain, Selector => 'rsa1', KeyFile => $key,
+    Headers => 'from:to:subject:date:message-id');
+local $/; my $m = <STDIN>; $m =~ s/\r?\n/\r\n/g;
+$s->PRINT($m); $s->CLOSE;
+print $s->signature->as_string;
+"""
+
+
+def mail_dkim_sign(workdir, keys, msg, method):
+    """MSG signed by Mail::DKIM::Signer (libmail-dkim-perl) with the RSA
+    key (Debian's Mail::DKIM has no Ed25519) and canonicalization METHOD."""
+    pem = os.path.join(workdir, "rsa.traditional.pem")
+    with open(pem, "wb") as f:
+        f.write(dkimpy_key(keys.rsa, "rsa"))
+    res = subprocess.run(["perl", "-e", MAIL_DKIM_SIGN, pem, method, DOMAIN],
+                         input=msg.encode(), capture_output=True, timeout=30)
+    assert res.returncode == 0 and res.stdout.startswith(b"DKIM-Signature:"), res
+    sig = re.sub(rb"\r?\n", b"\r\n", res.stdout.rstrip(b"\r\n")) + b"\r\n"
+    return (sig + msg.encode()).decode()
+
+
+def test_inbound_mail_dkim_signatures_pass(workdir, start, postfix, keys, dkimdns):
+    d = postern_dkim(workdir, start, dkimdns, keys, internal="192.0.2.0/24")
+    pf = postfix(milters=[d.postfix_address])
+    for method in ("relaxed/relaxed", "simple/simple", "relaxed/simple"):
+        msg = mail_dkim_sign(workdir, keys, message(subject="Mail::DKIM " + method), method)
+        assert "c=%s" % method in msg.replace("\r\n\t", " ").replace(" ", ""), msg[:600]
+        _, data, qid = pf.send("sender@" + DOMAIN, ["bob@example.org"], msg)
+        assert data[0] == 250, data
+        ar = our_authres(raw(pf, qid))
+        assert len(ar) == 1 and "dkim=pass" in ar[0] and "header.d=%s" % DOMAIN in ar[0], \
+            (method, ar)
+        assert [r["result"] for r in audit(workdir, qid)] == ["pass"], method
 
 
 def test_body_or_header_changed_after_signing_fails(workdir, start, postfix, keys, dkimdns):

@@ -28,8 +28,9 @@ def dmarcdns(workdir, start):
     return start(harness.DNS(workdir, [os.path.join(zones, "dmarcm.dnsmasq")]))
 
 
-def write_conf(workdir, dns, sections, internal="127.0.0.0/8"):
-    """postern.conf: [global] for the test bed, then SECTIONS."""
+def write_conf(workdir, dns, sections, internal="192.0.2.0/24"):
+    """postern.conf: [global] for the test bed, then SECTIONS. The test
+    client (127.0.0.1) is a stranger: internal clients are not evaluated."""
     conf = os.path.join(workdir, "postern.conf")
     with open(conf, "w") as f:
         f.write("[global]\nauthserv_id = %s\naudit_log = %s/audit.jsonl\n"

@@ -4,12 +4,17 @@ Installing sendmail-bin would replace Postfix, so scripts/setup.sh
 unpacks Debian's packages into a private tree; each test builds a
 sendmail.cf with m4 from a small .mc plus the macro lists shipped in
 conf/sendmail/postern.mc and runs "sendmail -bD" on a loopback port.
-Checked: the header a milter adds arrives with Sendmail's queue id, RCPT
+Checked with the test milters: the header a milter adds arrives with Sendmail's queue id, RCPT
 and end-of-message rejects reach the SMTP client with our text, forged
 Authentication-Results go and ours comes first, a later milter sees the
 header fields an earlier one added, F=T turns a dead milter into 451
 (F=R into 554), and Sendmail sends the macros a milter asks for except
 at end of message, where the configured list rules (docs/sendmail.md).
+And with a real one, postern-spf and the test DNS server, under the
+macro lists of the shipped snippet: an SPF fail is refused with 550
+5.7.23 at the SMTP client, a pass is delivered with our
+Authentication-Results and Received-SPF and audited under Sendmail's
+queue id.
 
 Sendmail runs as root in its own UTS and mount namespace (unshare): at
 start it insists on a host name with a dot (else it sleeps 60 s), and
@@ -281,6 +286,21 @@ def bed(sockdir, workdir, start):
             d.name = name
             return d
 
+        def postern(self, component, dns, extra=""):
+            """A real postern milter, with the test DNS server; the test
+            client (127.0.0.1) is not in internal_hosts."""
+            spec = "unix:%s/%s.sock" % (sockdir, component)
+            conf = os.path.join(workdir, "postern.conf")
+            with open(conf, "w") as f:
+                f.write("[global]\nauthserv_id = %s\naudit_log = %s/audit.jsonl\n"
+                        "dns_upstream = %s\ndns_timeout = 1s\ninternal_hosts = 10.0.0.0/8\n"
+                        "[%s]\nsocket = %s\nuser = postfix\n%s"
+                        % (AUTHSERV, workdir, dns.upstream, component, spec, extra))
+            exe = os.path.join(harness.build_dir(), "bin", "postern-" + component)
+            d = start(harness.Daemon([exe, "-f", "-c", conf], spec, workdir, component))
+            d.name = "postern-" + component
+            return d
+
         def sendmail(self, milters, **kw):
             return start(Sendmail(workdir, [(m.name, m.spec) for m in milters], **kw))
     return Bed()
@@ -423,3 +443,30 @@ def test_sendmail_sends_the_macros_a_milter_asks_for_except_at_eom(bed):
         ("E", "{msg_id}=" + msg["Message-ID"])], sent
     # libmilter still answers "i" at EOM from the MAIL stage's macros.
     assert msg["X-Postern-Test"].startswith("queue-id=%s;" % qid)
+
+
+def test_postern_spf_refuses_a_fail_and_tags_a_pass(bed, dns, workdir):
+    d = bed.postern("spf", dns)
+    sm = bed.sendmail([d])
+    sender = "alice@pass.spf.test"
+    forged = "Authentication-Results: %s; spf=pass smtp.mailfrom=x@fail.spf.test" % AUTHSERV
+    msg = harness.make_message(sender, "bob@example.org", extra_headers=[forged])
+    replies, data, qid = sm.send(sender, ["bob@example.org"], msg, helo="mta.spf.test")
+    assert data and data[0] == 250 and qid, (replies, data)
+    got = sm.wait_delivered(qid)
+    fields = got.get_all("Authentication-Results")
+    assert len(fields) == 1 and fields[0].startswith(AUTHSERV + ";"), fields
+    assert "spf=pass" in fields[0] and "smtp.mailfrom=%s" % sender in fields[0], fields
+    assert got["Received-SPF"].startswith("pass ("), got["Received-SPF"]
+    recs = [r for r in audit_records(os.path.join(workdir, "audit.jsonl")) if r["qid"] == qid]
+    assert [(r["result"], r["action"]) for r in recs] == [("pass", "tag")], recs
+    assert "%s: spf: mailfrom pass.spf.test pass" % qid in d.log_text()
+
+    sender = "bob@fail.spf.test"
+    replies, data, _ = sm.send(sender, ["bob@example.org"],
+                               harness.make_message(sender, "bob@example.org"),
+                               helo="mta.spf.test")
+    code, text = replies["bob@example.org"]
+    assert code == 550 and text.startswith("5.7.23"), replies
+    assert "127.0.0.1 is not a mail server of fail.spf.test" in text, text
+    assert data is None and sm.delivered() == [qid + ".eml"]
