@@ -173,7 +173,14 @@ class Sendmail(harness.Server):
             stdout=self.logf, stderr=subprocess.STDOUT,
             start_new_session=True)
         harness.STARTED_PIDS.add(self.proc.pid)
-        harness.wait_until(self._listening, 15, "Sendmail on port %d" % self.port)
+        # Seen to take over 15 s on a loaded machine; a stuck start still
+        # fails, with Sendmail's own log.
+        try:
+            harness.wait_until(self._listening, 60, "Sendmail on port %d" % self.port)
+        except TimeoutError as e:
+            self.logf.flush()
+            with open(self.log_path(), errors="replace") as f:
+                raise TimeoutError("%s; its log:\n%s" % (e, f.read()[-3000:])) from None
         return self
 
     def log_path(self):
