@@ -148,6 +148,13 @@ static void state_free(void *p)
     free(st);
 }
 
+static int state_start(void *p, char *err, size_t errlen)
+{
+    state_t *st = p;
+
+    return st->scan->ops->start != NULL ? st->scan->ops->start(st->scan, err, errlen) : 0;
+}
+
 static conn_t *conn_of(SMFICTX *ctx)
 {
     return smfi_getpriv(ctx);
@@ -381,4 +388,5 @@ static const conf_section_t *const own[] = { &av_conf_section, NULL };
 const milterd_spec_t av_milter_spec = {
     .component = "av", .daemon = "postern-av", .sections = own, .desc = &av_desc,
     .proto = &av_proto, .state_new = state_new, .state_free = state_free,
+    .state_start = state_start,
 };
