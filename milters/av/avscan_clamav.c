@@ -310,8 +310,11 @@ static void clamav_scan(avscan_t *s, const avspool_t *msg, avscan_result_t *r)
 {
     clamav_t *c = (clamav_t *) s;
     /* The whole message as mail: libclamav then walks MIME parts,
-     * transfer encodings, archives and attached messages. Limit alerts
-     * come back as Heuristics.Limits.Exceeded.* (see avscan_found). */
+     * transfer encodings, archives and attached messages. This is what
+     * clamd 1.4 scans with by default (every parser, heuristic alerts),
+     * plus one alert clamd leaves off (AlertExceedsMax): a part over a
+     * limit comes back as Heuristics.Limits.Exceeded.* (avscan_found)
+     * instead of passing as clean. */
     struct cl_scan_options so = {
         .general = CL_SCAN_GENERAL_HEURISTICS,
         .parse = ~0U,
