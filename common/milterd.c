@@ -246,6 +246,11 @@ const char *milterd_authserv_id(const config_t *cfg, char *buf, size_t buflen)
     return buf;
 }
 
+static int state_start(void *state, char *err, size_t errlen)
+{
+    return d.spec->state_start != NULL ? d.spec->state_start(state, err, errlen) : 0;
+}
+
 /* SIGHUP: a new config and state, or the old ones and a log line. */
 static int reload(void *arg, char *err, size_t errlen)
 {
@@ -256,7 +261,7 @@ static int reload(void *arg, char *err, size_t errlen)
     if (cfg == NULL)
         return -1;
     if ((state = d.spec->state_new(cfg, d.audit, err, errlen)) == NULL
-        || install_state(state) < 0) {
+        || state_start(state, err, errlen) < 0 || install_state(state) < 0) {
         if (state != NULL)
             d.spec->state_free(state);
         config_unref(cfg);
@@ -298,10 +303,26 @@ static int prepare(bool check_only, bool foreground, char *err, size_t errlen)
     return 0;
 }
 
+/* Runs in the process that serves, after detaching: threads started
+ * before that fork would be gone. */
+static int serving(void *arg, char *err, size_t errlen)
+{
+    const char *metrics = config_str(d.boot_cfg, d.spec->component, "metrics_listen");
+    void *state = milterd_acquire();
+    int rc;
+
+    (void) arg;
+    if (metrics != NULL && *metrics != '\0' && metrics_serve(metrics, err, errlen) < 0)
+        rc = -1;
+    else
+        rc = state_start(state, err, errlen);
+    milterd_release(state);
+    return rc;
+}
+
 static int serve(bool foreground, char *err, size_t errlen)
 {
     runtime_opts_t o = { .name = d.spec->daemon };
-    const char *metrics = config_str(d.boot_cfg, d.spec->component, "metrics_listen");
     int rc;
 
     if (runtime_opts_from_config(&o, d.boot_cfg, d.spec->component, err, errlen) < 0)
@@ -310,11 +331,10 @@ static int serve(bool foreground, char *err, size_t errlen)
     o.foreground = foreground;
     o.proto = d.spec->proto;
     o.reload = reload;
+    o.serving = serving;
     mmetrics_init(d.spec->component);
     if (d.spec->metrics_init != NULL)
         d.spec->metrics_init(d.boot_cfg);
-    if (metrics != NULL && *metrics != '\0' && metrics_serve(metrics, err, errlen) < 0)
-        return EX_UNAVAILABLE;
     rc = runtime_main(timed_desc(d.spec->desc), &o, err, errlen) < 0 ? EX_UNAVAILABLE : 0;
     metrics_stop();
     return rc;

@@ -52,6 +52,17 @@
  *	root-only files such as private keys at start; on SIGHUP it runs as
  *	the run user.
  *
+ *	Threads: the first state is built before the daemon detaches, and a
+ *	thread does not cross that fork, so state_new starts none. A state
+ *	that needs threads of its own (a database watcher) starts them in
+ *	SPEC.state_start, which runs once per state while the daemon
+ *	serves: for the first state after the process has detached and
+ *	dropped privileges, before the first connection (failure: the
+ *	daemon does not start); for a state built on SIGHUP before it
+ *	replaces the old one (failure: the old one stays). Not with -n.
+ *	state_free stops them. The metrics listener starts at the same
+ *	point, for the same reason.
+ *
  * RETURNS
  *	milterd_main: the process exit status (0, or a sysexits.h code).
  *	milterd_acquire: the current state (never NULL once serving).
@@ -80,6 +91,9 @@ typedef struct milterd_spec {
     /* Optional: registers the component's own metrics (results,
      * scan times) once, before serving; CFG is the start-up config. */
     void (*metrics_init)(const config_t *cfg);
+    /* May be NULL. Starts the threads of a state (see "Threads"); 0, or
+     * -1 with ERR. */
+    int (*state_start)(void *state, char *err, size_t errlen);
 } milterd_spec_t;
 
 int milterd_main(const milterd_spec_t *spec, int argc, char **argv);

@@ -373,7 +373,8 @@ int runtime_main(struct smfiDesc *desc, const runtime_opts_t *o, char *err,
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    if (setup(desc, o, err, errlen) < 0)
+    if (setup(desc, o, err, errlen) < 0
+        || (o->serving != NULL && o->serving(o->serving_arg, err, errlen) < 0))
         return -1;
     if (catch_signals(&set, err, errlen) < 0)
         return -1;

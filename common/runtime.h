@@ -47,6 +47,13 @@
  *	wait (at most opts.drain_ms) until no callback is running, so a
  *	message being judged gets its verdict, and return 0.
  *
+ *	Threads: detaching forks, and a thread does not cross a fork, so a
+ *	thread started before runtime_main() is gone in the daemon. Start
+ *	them in opts.serving instead: it runs once the process has
+ *	detached, written its pid file and dropped privileges, before the
+ *	milter accepts anything; when it fails (0 or -1 with ERR) the
+ *	daemon does not start.
+ *
  * RETURNS
  *	runtime_main: 0 after a clean stop, -1 when it cannot start (ERR).
  */
@@ -84,6 +91,10 @@ typedef struct runtime_opts {
     const runtime_proto_t *proto;   /* used when reply_every_stage */
     int (*reload)(void *arg, char *err, size_t errlen);   /* SIGHUP; may be NULL */
     void *reload_arg;
+    /* Once the process is in its final form, before the first
+     * connection; may be NULL. See "Threads" above. */
+    int (*serving)(void *arg, char *err, size_t errlen);
+    void *serving_arg;
 } runtime_opts_t;
 
 /* Fills socket, user, pidfile, socket_mode, backlog, timeout_s,

@@ -150,6 +150,13 @@ static void state_free(void *p)
     free(st);
 }
 
+static int state_start(void *p, char *err, size_t errlen)
+{
+    state_t *st = p;
+
+    return st->scan->ops->start != NULL ? st->scan->ops->start(st->scan, err, errlen) : 0;
+}
+
 static conn_t *conn_of(SMFICTX *ctx)
 {
     return smfi_getpriv(ctx);
@@ -366,4 +373,5 @@ const milterd_spec_t av_milter_spec = {
     .component = "av", .daemon = "postern-av", .sections = own, .desc = &av_desc,
     .proto = &av_proto, .state_new = state_new, .state_free = state_free,
     .metrics_init = av_metrics_init,
+    .state_start = state_start,
 };

@@ -21,7 +21,8 @@
  *	threads may call scan() at once.
  *
  *	The libclamav back end holds one compiled engine shared by every
- *	scan. A thread checks the database directory every CHECK_MS; when
+ *	scan. A thread started by start() checks the database directory
+ *	every CHECK_MS; when
  *	a file there changed it builds a new engine beside the old one and
  *	swaps it in. Each scan holds a reference to the engine it started
  *	with, so scans in flight finish on the old engine, which is freed
@@ -75,6 +76,9 @@ typedef struct avscan_ops {
     void (*scan)(avscan_t *s, const avspool_t *msg, avscan_result_t *r);
     /* One line on the loaded signatures, for logs: "1234 signatures". */
     void (*describe)(avscan_t *s, char *buf, size_t buflen);
+    /* Starts the back end's own threads, once the daemon serves (they
+     * would not survive its fork); 0, or -1 with ERR. May be NULL. */
+    int (*start)(avscan_t *s, char *err, size_t errlen);
     void (*free)(avscan_t *s);
 } avscan_ops_t;
 

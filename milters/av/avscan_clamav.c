@@ -37,8 +37,8 @@ typedef struct clamav {
     pthread_mutex_t reload;     /* one rebuild at a time */
     uint64_t loaded_fp, failed_fp;
 
-    /* The poll thread starts with the first scan: the state is built
-     * before the daemon forks, and threads do not survive fork(). */
+    /* The poll thread starts in start(): the state is built before the
+     * daemon forks, and threads do not survive fork(). */
     pthread_mutex_t tlock;
     pthread_cond_t tcond;
     bool started, stop;
@@ -243,16 +243,20 @@ static void *poll_thread(void *arg)
     return NULL;
 }
 
-static void start_poll(clamav_t *c)
+static int clamav_start(avscan_t *s, char *err, size_t errlen)
 {
+    clamav_t *c = (clamav_t *) s;
+    int rc = 0;
+
     pthread_mutex_lock(&c->tlock);
     if (!c->started && c->o.check_ms > 0) {
-        if (pthread_create(&c->thread, NULL, poll_thread, c) == 0)
+        if ((rc = pthread_create(&c->thread, NULL, poll_thread, c)) == 0)
             c->started = true;
         else
-            c->o.check_ms = 0;  /* never try again; scans go on */
+            snprintf(err, errlen, "cannot start the database watcher: %s", strerror(rc));
     }
     pthread_mutex_unlock(&c->tlock);
+    return rc == 0 ? 0 : -1;
 }
 
 /* The current engine with a reference the caller drops, or NULL. */
@@ -308,8 +312,11 @@ static void clamav_scan(avscan_t *s, const avspool_t *msg, avscan_result_t *r)
 {
     clamav_t *c = (clamav_t *) s;
     /* The whole message as mail: libclamav then walks MIME parts,
-     * transfer encodings, archives and attached messages. Limit alerts
-     * come back as Heuristics.Limits.Exceeded.* (see avscan_found). */
+     * transfer encodings, archives and attached messages. This is what
+     * clamd 1.4 scans with by default (every parser, heuristic alerts),
+     * plus one alert clamd leaves off (AlertExceedsMax): a part over a
+     * limit comes back as Heuristics.Limits.Exceeded.* (avscan_found)
+     * instead of passing as clean. */
     struct cl_scan_options so = {
         .general = CL_SCAN_GENERAL_HEURISTICS,
         .parse = ~0U,
@@ -322,7 +329,6 @@ static void clamav_scan(avscan_t *s, const avspool_t *msg, avscan_result_t *r)
     size_t len;
     cl_error_t rc;
 
-    start_poll(c);
     e = engine_acquire(c);
     /* Running without a database: one appearing is used at once, not
      * only at the next poll (a cheap directory check when unchanged). */
@@ -393,7 +399,8 @@ static void clamav_free(avscan_t *s)
 }
 
 static const avscan_ops_t clamav_ops = {
-    .name = "clamav", .scan = clamav_scan, .describe = clamav_describe, .free = clamav_free,
+    .name = "clamav", .scan = clamav_scan, .describe = clamav_describe,
+    .start = clamav_start, .free = clamav_free,
 };
 
 avscan_t *avscan_clamav_new(const avscan_clamav_opts_t *opts, char *err, size_t errlen)

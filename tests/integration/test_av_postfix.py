@@ -2,17 +2,19 @@
 writes (no network, no real ClamAV database): clean mail is delivered;
 the EICAR test string plain, base64 in a multipart, inside a zip and
 inside an attached message is refused with 554 naming the signature; a
-database replaced while mail flows is picked up with no message lost;
-the clamd back end against a real clamd; start-up without a database."""
+database replaced while mail flows is picked up with no message lost,
+also by a detached daemon before any mail arrives; the clamd back end against a real clamd; start-up without a database."""
 import base64
 import hashlib
 import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import threading
 import time
+import urllib.request
 import zipfile
 from email.mime.application import MIMEApplication
 from email.mime.message import MIMEMessage
@@ -231,6 +233,66 @@ def test_database_replaced_while_mail_flows(workdir, start, postfix):
         pf.wait_delivered(qid)
     assert len(pf.delivered()) == len(accepted)
     assert d.stop() == 0, d.log_text()     # old engines freed, nothing leaked
+
+
+class DetachedAv:
+    """postern-av as an admin runs it: no -f, so it detaches (forks) and
+    logs to syslog; found through its pid file, stopped with SIGTERM."""
+
+    def __init__(self, conf, sock, pidfile):
+        self.conf, self.sock, self.pidfile = conf, sock, pidfile
+        self.postfix_address = "unix:" + sock
+        self.pid = None
+
+    def start(self):
+        r = subprocess.run([exe(), "-c", self.conf], capture_output=True, text=True,
+                           timeout=60)
+        assert r.returncode == 0, r
+        harness.wait_until(lambda: os.path.exists(self.pidfile)
+                           and os.path.getsize(self.pidfile) > 0, 30, "pid file")
+        with open(self.pidfile) as f:
+            self.pid = int(f.read().strip())
+        harness.STARTED_PIDS.add(self.pid)
+        harness.wait_until(lambda: harness.unix_accepts(self.sock), 30, "milter socket")
+        return self
+
+    def stop(self):
+        if self.pid is None:
+            return
+        try:
+            os.kill(self.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass                # gone already: the test's asserts say why
+        harness.wait_until(lambda: not harness.pid_alive(self.pid), 30, "postern-av exit")
+        harness.STARTED_PIDS.discard(self.pid)
+        self.pid = None
+
+
+def test_detached_daemon_watches_the_database_before_any_mail(workdir, start, postfix):
+    """The database watcher and the metrics listener are threads; a daemon
+    forks to detach, so they must start after the fork. Here no message
+    arrives before the database changes: the first one after the change
+    must already meet the new signature (a watcher started late, with the
+    first scan, would still scan it with the old database)."""
+    dbdir = os.path.join(workdir, "db")
+    write_db(dbdir)
+    run = harness.milter_run_dir(workdir)
+    sock, pidfile = os.path.join(run, "av.sock"), os.path.join(run, "av.pid")
+    port = harness.free_port()
+    conf = write_conf(workdir, "unix:" + sock, "pidfile = %s\nmetrics_listen = 127.0.0.1:%d\n"
+                      % (pidfile, port))
+    d = start(DetachedAv(conf, sock, pidfile))
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        assert b"postern_milter_connections_total" in r.read()
+    pf = postfix(milters=[d.postfix_address])
+    write_db(dbdir, with_payload=True)
+    time.sleep(4)       # database_check = 1s; the test database loads in milliseconds
+    assert_refused(send(pf, with_attachment(PAYLOAD, "payload.bin").as_string()),
+                   "Postern.Test.Payload")
+    replies, data, qid = send(pf, plain("nothing to see\n"))
+    assert data[0] == 250, data
+    pf.wait_delivered(qid)
+    d.stop()
 
 
 def test_no_database_refuses_to_start_unless_passing(workdir, start, postfix):
