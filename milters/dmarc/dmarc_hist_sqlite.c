@@ -9,7 +9,10 @@
  * queued in one transaction when SQ_BATCH rows wait or a second has
  * passed. One transaction per message cost postern-dmarc about an
  * eighth of its CPU per message and serialised the milter's threads on
- * the connection. Nothing is lost on a clean stop: close, and every
+ * the connection. The writer starts with the first add, not at open:
+ * the daemon opens the history before it forks into the background,
+ * and a thread does not survive fork(2). Nothing is lost on a clean
+ * stop: close, and every
  * read, first waits until the queue is written. A full queue makes the
  * adder wait (back pressure) rather than drop an evaluation; rows a
  * failed transaction could not store are counted and reported by the
@@ -39,7 +42,7 @@ typedef struct sq {
     pthread_cond_t work;        /* to the writer: rows, a flush or stop */
     pthread_cond_t room;        /* from the writer: rows were stored */
     pthread_t writer;
-    bool writer_running, stopping;
+    bool writer_running, writer_failed, stopping;
     unsigned flushers;          /* callers waiting for an empty queue */
     dmarc_hist_row_t *q;        /* ring of SQ_QUEUE rows */
     size_t head, count;         /* oldest row; rows queued or being written */
@@ -215,12 +218,6 @@ static void *sq_open(const char *path, char *err, size_t errlen)
         sq_close(s);
         return NULL;
     }
-    if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
-        snprintf(err, errlen, "history: cannot start the writer thread");
-        sq_close(s);
-        return NULL;
-    }
-    s->writer_running = true;
     return s;
 }
 
@@ -296,6 +293,16 @@ static int sq_add(void *h, const dmarc_hist_row_t *row, char *err, size_t errlen
     int ret = 0;
 
     pthread_mutex_lock(&s->lock);
+    if (!s->writer_running && !s->writer_failed) {
+        if (pthread_create(&s->writer, NULL, writer_main, s) == 0)
+            s->writer_running = true;
+        else
+            s->writer_failed = true;
+    }
+    if (!s->writer_running) {           /* no thread: store it now */
+        pthread_mutex_unlock(&s->lock);
+        return write_rows(s, row, 1, err, errlen);
+    }
     while (s->count == SQ_QUEUE)        /* the writer is behind: wait */
         pthread_cond_wait(&s->room, &s->lock);
     s->q[(s->head + s->count) % SQ_QUEUE] = *row;

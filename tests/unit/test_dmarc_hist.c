@@ -3,7 +3,9 @@
  * thread: every row added by many milter threads is in the database
  * after a clean close (also when they outrun the writer and wait for
  * room), a lone row reaches the database within about a second without
- * any close or query, and a query sees every row added before it.
+ * any close or query, a query sees every row added before it, and a
+ * history opened before fork(2) (the daemon detaching) still stores
+ * what the child adds.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -172,12 +175,40 @@ static void query_sees_rows_added_before_it(void **state)
     dmarc_hist_close(h);
 }
 
+static void history_opened_before_fork_works_in_the_child(void **state)
+{
+    dmarc_hist_t *h = open_hist();
+    long before = rows_on_disk();
+    int status = -1;
+
+    (void) state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char err[256];
+        alarm(20);              /* a stuck writer kills the child */
+        for (int i = 0; i < 600; i++) {     /* more than the queue holds */
+            dmarc_hist_row_t r = row(i);
+            if (dmarc_hist_add(h, &r, err, sizeof err) < 0)
+                _exit(2);
+        }
+        dmarc_hist_close(h);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(rows_on_disk(), before + 600);
+    dmarc_hist_close(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rows_of_many_threads_all_stored_by_close),
         cmocka_unit_test(lone_row_reaches_disk_without_close),
         cmocka_unit_test(query_sees_rows_added_before_it),
+        cmocka_unit_test(history_opened_before_fork_works_in_the_child),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
