@@ -5,7 +5,13 @@
  *
  * One thread per connection: each claims messages from a shared counter,
  * sends them Postfix-style (reusing the connection -m times) and keeps
- * its own tallies and histograms, merged after the join. Threads rather
+ * its own tallies and histograms, merged after the join.
+ *
+ * With several -s, one "connection" is one socket to each milter of a
+ * chain, driven as Postfix drives smtpd_milters: every envelope stage
+ * goes to each milter in turn, then the content goes whole to each
+ * milter in turn, later ones seeing the header edits of earlier ones
+ * (hdrlist.c). A message is done when the last milter has answered. Threads rather
  * than an event loop because the generator waits on one milter reply at
  * a time per connection anyway; at the concurrency a milter sees from an
  * MTA (tens of connections) the threads cost little, which the report
@@ -34,6 +40,7 @@
 #include <libmilter/mfapi.h>
 #include <libmilter/mfdef.h>
 
+#include "hdrlist.h"
 #include "mproto.h"
 #include "msgfile.h"
 #include "procstat.h"
@@ -44,6 +51,8 @@
 #define MAX_MACROS 64
 #define MAX_THREADS 1024
 #define SHOW_MAX 16384
+#define MAX_CHAIN 8
+#define MAX_PIDS 64
 
 /* What we offer as an MTA: every v6 action and protocol flag except
  * the MDS sizes (neither Postfix nor Debian's libmilter use them). */
@@ -60,7 +69,8 @@ typedef struct {
 } macro_t;
 
 typedef struct {
-    const char *sockspec;
+    const char *sockspecs[MAX_CHAIN];   /* the chain, in Postfix's order */
+    size_t nmilters;
     unsigned concurrency;
     unsigned per_conn;
     unsigned long total;
@@ -68,7 +78,8 @@ typedef struct {
     unsigned timeout_ms;
     msgfile_t *msgs[MSGFILE_MAX];
     size_t nmsgs;
-    pid_t pid;
+    pid_t pids[MAX_PIDS];       /* every process of the milters */
+    size_t npids;
     const char *from;
     const char *rcpts[MAX_RCPTS];
     size_t nrcpts;
@@ -80,14 +91,25 @@ typedef struct {
     int nodelay;
 } opts_t;
 
+/* What one message's milters share: the --show-mods record and the
+ * header block with the chain's edits so far. */
+typedef struct {
+    char *mods_seen;            /* non-NULL while recording --show-mods */
+    size_t mods_len;
+    hdrlist_t *hl;              /* NULL with a single milter */
+} msgstate_t;
+
 typedef struct {
     int fd;
     int inet;
+    size_t idx;                 /* place in the chain */
     mproto_dec_t *dec;
     mproto_buf_t out;
     mproto_optneg_t neg;
-    char *mods_seen;            /* non-NULL while recording --show-mods */
-    size_t mods_len;
+    msgstate_t *ms;
+    int edits_seen;             /* a later milter must see our edits */
+    int out_conn, out_msg;      /* accepted: no more events this
+                                 * connection / this message */
 } conn_t;
 
 typedef struct {
@@ -97,8 +119,8 @@ typedef struct {
 } worker_t;
 
 static opts_t opt;
-static struct sockaddr_storage g_addr;
-static socklen_t g_addrlen;
+static struct sockaddr_storage g_addr[MAX_CHAIN];
+static socklen_t g_addrlen[MAX_CHAIN];
 static atomic_ulong g_claimed;
 static atomic_int g_show_taken;
 static char g_show[SHOW_MAX];
@@ -129,11 +151,12 @@ static void die(const char *fmt, ...)
 
 /* ---- socket ---------------------------------------------------------- */
 
-static int parse_sockspec(const char *spec, char *err, size_t errlen)
+static int parse_sockspec(size_t k, const char *spec, char *err,
+                          size_t errlen)
 {
-    memset(&g_addr, 0, sizeof g_addr);
+    memset(&g_addr[k], 0, sizeof g_addr[k]);
     if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0) {
-        struct sockaddr_un *un = (struct sockaddr_un *)&g_addr;
+        struct sockaddr_un *un = (struct sockaddr_un *)&g_addr[k];
         const char *path = strchr(spec, ':') + 1;
         if (strlen(path) >= sizeof un->sun_path) {
             snprintf(err, errlen, "socket path too long: %s", path);
@@ -141,7 +164,7 @@ static int parse_sockspec(const char *spec, char *err, size_t errlen)
         }
         un->sun_family = AF_UNIX;
         strcpy(un->sun_path, path);
-        g_addrlen = sizeof *un;
+        g_addrlen[k] = sizeof *un;
         return 0;
     }
     int fam = strncmp(spec, "inet:", 5) == 0 ? AF_INET
@@ -167,8 +190,8 @@ static int parse_sockspec(const char *spec, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", spec, gai_strerror(rc));
         return -1;
     }
-    memcpy(&g_addr, ai->ai_addr, ai->ai_addrlen);
-    g_addrlen = ai->ai_addrlen;
+    memcpy(&g_addr[k], ai->ai_addr, ai->ai_addrlen);
+    g_addrlen[k] = ai->ai_addrlen;
     freeaddrinfo(ai);
     return 0;
 }
@@ -182,11 +205,12 @@ static void quickack(conn_t *c)
 
 static int conn_open(conn_t *c)
 {
-    c->inet = g_addr.ss_family != AF_UNIX;
-    c->fd = socket(g_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const struct sockaddr_storage *a = &g_addr[c->idx];
+    c->inet = a->ss_family != AF_UNIX;
+    c->fd = socket(a->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (c->fd < 0)
         return -1;
-    if (connect(c->fd, (struct sockaddr *)&g_addr, g_addrlen) < 0) {
+    if (connect(c->fd, (const struct sockaddr *)a, g_addrlen[c->idx]) < 0) {
         close(c->fd);
         c->fd = -1;
         return -1;
@@ -313,17 +337,25 @@ static int put_stage_macros(conn_t *c, int stage, char cmd, const char *qid,
     return n == 0 ? 0 : mproto_put_macros(&c->out, cmd, nv, n);
 }
 
-static void record_mod(conn_t *c, report_tally_t *t, const mproto_pkt_t *pkt)
+/* Counts a modification; a chain's later milters see header edits.
+ * -1 when the chain's header block is full. */
+static int record_mod(conn_t *c, report_tally_t *t, const mproto_pkt_t *pkt)
 {
+    msgstate_t *ms = c->ms;
     t->mods[(unsigned char)pkt->cmd]++;
-    if (c->mods_seen == NULL)
-        return;
-    char line[2048];       /* a whole RSA-2048 DKIM-Signature */
+    if (c->edits_seen && hdrlist_apply(ms->hl, pkt) < 0)
+        return -1;
+    if (ms->mods_seen == NULL)
+        return 0;
+    char line[2048], tag[16] = "";     /* a whole RSA-2048 DKIM-Signature */
     mproto_reply_format(pkt, line, sizeof line);
-    int n = snprintf(c->mods_seen + c->mods_len, SHOW_MAX - c->mods_len,
-                     "  %s\n", line);
-    if (n > 0 && c->mods_len + (size_t)n < SHOW_MAX)
-        c->mods_len += (size_t)n;
+    if (opt.nmilters > 1)
+        snprintf(tag, sizeof tag, "[%zu] ", c->idx + 1);
+    int n = snprintf(ms->mods_seen + ms->mods_len, SHOW_MAX - ms->mods_len,
+                     "  %s%s\n", tag, line);
+    if (n > 0 && ms->mods_len + (size_t)n < SHOW_MAX)
+        ms->mods_len += (size_t)n;
+    return 0;
 }
 
 /* Sends what is queued in c->out and, unless the milter said it will not
@@ -348,8 +380,8 @@ static int exchange(conn_t *c, report_tally_t *t, int nr, char *final)
                          + (pkt.data[2] - '0')]++;
             return 0;
         }
-        if (pkt.cmd != SMFIR_PROGRESS)
-            record_mod(c, t, &pkt);
+        if (pkt.cmd != SMFIR_PROGRESS && record_mod(c, t, &pkt) < 0)
+            return R_ERR_IO;
     }
 }
 
@@ -372,31 +404,31 @@ static int negotiate(conn_t *c)
     return 0;
 }
 
-/* CONNECT and HELO; *final is the milter's verdict for the connection. */
-static int conn_start(conn_t *c, report_tally_t *t, unsigned id, char *final)
+/* ---- one milter, one stage ------------------------------------------- */
+
+/* CONNECT, or HELO when helo is set, to one milter. */
+static int stage_greet(conn_t *c, report_tally_t *t, unsigned id, int helo,
+                       char *final)
 {
     uint32_t p = c->neg.protocol;
-    int r;
     *final = SMFIR_CONTINUE;
-    if (!(p & SMFIP_NOCONNECT)) {
+    if (!helo) {
+        if (p & SMFIP_NOCONNECT)
+            return 0;
         if (put_stage_macros(c, SMFIM_CONNECT, SMFIC_CONNECT, "", "") < 0 ||
             mproto_put_connect(&c->out, "client.example.net", SMFIA_INET,
                                (uint16_t)(40000 + id % 20000),
                                "192.0.2.10") < 0)
             return R_ERR_IO;
-        if ((r = exchange(c, t, p & SMFIP_NR_CONN, final)) < 0)
-            return r;
-        if (*final != SMFIR_CONTINUE)
-            return 0;
+        return exchange(c, t, p & SMFIP_NR_CONN, final);
     }
-    if (!(p & SMFIP_NOHELO)) {
-        const char *helo = "client.example.net";
-        if (put_stage_macros(c, SMFIM_HELO, SMFIC_HELO, "", "") < 0 ||
-            mproto_put_strs(&c->out, SMFIC_HELO, &helo, 1) < 0)
-            return R_ERR_IO;
-        return exchange(c, t, p & SMFIP_NR_HELO, final);
-    }
-    return 0;
+    if (p & SMFIP_NOHELO)
+        return 0;
+    const char *name = "client.example.net";
+    if (put_stage_macros(c, SMFIM_HELO, SMFIC_HELO, "", "") < 0 ||
+        mproto_put_strs(&c->out, SMFIC_HELO, &name, 1) < 0)
+        return R_ERR_IO;
+    return exchange(c, t, p & SMFIP_NR_HELO, final);
 }
 
 /* A command without data (DATA, EOH, end of body) with its macros. */
@@ -409,59 +441,51 @@ static int bare_stage(conn_t *c, report_tally_t *t, int stage, char cmd,
     return exchange(c, t, nr != 0, final);
 }
 
-static int send_envelope(conn_t *c, report_tally_t *t, const char *qid, char *final)
+/* MAIL (rcpt NULL) or one RCPT. */
+static int stage_addr(conn_t *c, report_tally_t *t, const char *qid,
+                      const char *rcpt, char *final)
 {
     uint32_t p = c->neg.protocol;
     char addr[512];
-    int r;
-    if (!(p & SMFIP_NOMAIL)) {
-        snprintf(addr, sizeof addr, "<%s>", opt.from);
-        const char *args[] = {addr};
-        if (put_stage_macros(c, SMFIM_ENVFROM, SMFIC_MAIL, qid, "") < 0 ||
-            mproto_put_strs(&c->out, SMFIC_MAIL, args, 1) < 0)
-            return R_ERR_IO;
-        if ((r = exchange(c, t, p & SMFIP_NR_MAIL, final)) < 0 ||
-            *final != SMFIR_CONTINUE)
-            return r;
-    }
-    size_t accepted = 0;
-    for (size_t i = 0; i < opt.nrcpts && !(p & SMFIP_NORCPT); i++) {
-        snprintf(addr, sizeof addr, "<%s>", opt.rcpts[i]);
-        const char *args[] = {addr};
-        if (put_stage_macros(c, SMFIM_ENVRCPT, SMFIC_RCPT, qid,
-                             opt.rcpts[i]) < 0 ||
-            mproto_put_strs(&c->out, SMFIC_RCPT, args, 1) < 0)
-            return R_ERR_IO;
-        if ((r = exchange(c, t, p & SMFIP_NR_RCPT, final)) < 0)
-            return r;
-        if (*final == SMFIR_CONTINUE) {
-            accepted++;
-            continue;
-        }
-        if (*final != SMFIR_REJECT && *final != SMFIR_TEMPFAIL &&
-            *final != SMFIR_REPLYCODE)
-            return 0;           /* accept or discard: whole message */
-        t->rcpt_rejects++;      /* per-recipient: the message goes on */
-    }
-    if (accepted == 0 && opt.nrcpts > 0 && !(p & SMFIP_NORCPT))
-        return 0;               /* every recipient refused: *final holds why */
     *final = SMFIR_CONTINUE;
-    if (!(p & SMFIP_NODATA))
-        return bare_stage(c, t, SMFIM_DATA, SMFIC_DATA, qid,
-                          p & SMFIP_NR_DATA, final);
-    return 0;
+    if (p & (rcpt ? SMFIP_NORCPT : SMFIP_NOMAIL))
+        return 0;
+    snprintf(addr, sizeof addr, "<%s>", rcpt ? rcpt : opt.from);
+    const char *args[] = {addr};
+    if (put_stage_macros(c, rcpt ? SMFIM_ENVRCPT : SMFIM_ENVFROM,
+                         rcpt ? SMFIC_RCPT : SMFIC_MAIL, qid,
+                         rcpt ? rcpt : "") < 0 ||
+        mproto_put_strs(&c->out, rcpt ? SMFIC_RCPT : SMFIC_MAIL, args, 1) < 0)
+        return R_ERR_IO;
+    return exchange(c, t, p & (rcpt ? SMFIP_NR_RCPT : SMFIP_NR_MAIL), final);
 }
 
+static int stage_data(conn_t *c, report_tally_t *t, const char *qid,
+                      char *final)
+{
+    uint32_t p = c->neg.protocol;
+    *final = SMFIR_CONTINUE;
+    if (p & SMFIP_NODATA)
+        return 0;
+    return bare_stage(c, t, SMFIM_DATA, SMFIC_DATA, qid, p & SMFIP_NR_DATA,
+                      final);
+}
+
+/* The header fields: the message's own, or in a chain the block with
+ * the earlier milters' edits. */
 static int send_headers(conn_t *c, report_tally_t *t, const msgfile_t *m,
                         const char *qid, char *final)
 {
     uint32_t p = c->neg.protocol;
+    const hdrlist_t *hl = c->ms->hl;
     int r;
-    for (size_t i = 0; i < m->nhdr && !(p & SMFIP_NOHDRS); i++) {
-        const char *v = m->hdr[i].value;
+    *final = SMFIR_CONTINUE;
+    for (size_t i = 0; i < (hl ? hdrlist_count(hl) : m->nhdr) &&
+                       !(p & SMFIP_NOHDRS); i++) {
+        const char *v = hl ? hdrlist_value(hl, i) : m->hdr[i].value;
         if (!(p & SMFIP_HDR_LEADSPC) && *v == ' ')
             v++;                /* Postfix strips it unless asked not to */
-        const char *nv[] = {m->hdr[i].name, v};
+        const char *nv[] = {hl ? hdrlist_name(hl, i) : m->hdr[i].name, v};
         if (mproto_put_strs(&c->out, SMFIC_HEADER, nv, 2) < 0)
             return R_ERR_IO;
         if ((r = exchange(c, t, p & SMFIP_NR_HDR, final)) < 0 ||
@@ -496,17 +520,204 @@ static int send_body(conn_t *c, report_tally_t *t, const msgfile_t *m,
     return bare_stage(c, t, SMFIM_EOM, SMFIC_BODYEOB, qid, 0, final);
 }
 
-/* One message, MAIL to the final reply; *final tells how it ended. */
-static int send_message(conn_t *c, report_tally_t *t, const msgfile_t *m,
+/* Headers, body and end of message: what the cleanup server sends. */
+static int send_content(conn_t *c, report_tally_t *t, const msgfile_t *m,
                         const char *qid, char *final)
 {
-    int r = send_envelope(c, t, qid, final);
-    if (r < 0 || *final != SMFIR_CONTINUE)
-        return r;
-    r = send_headers(c, t, m, qid, final);
+    int r = send_headers(c, t, m, qid, final);
     if (r < 0 || *final != SMFIR_CONTINUE)
         return r;
     return send_body(c, t, m, qid, final);
+}
+
+/* ---- the chain -------------------------------------------------------- */
+
+typedef struct {
+    conn_t c[MAX_CHAIN];
+    size_t n;
+    msgstate_t ms;
+} chain_t;
+
+typedef enum { ST_CONNECT, ST_HELO, ST_MAIL, ST_DATA, ST_CONTENT } stage_t;
+
+typedef struct {
+    unsigned id;                /* worker, for the client port */
+    const char *qid;
+    const msgfile_t *m;
+} stagearg_t;
+
+static int one_stage(conn_t *c, report_tally_t *t, stage_t st,
+                     const stagearg_t *a, char *final)
+{
+    switch (st) {
+    case ST_CONNECT: return stage_greet(c, t, a->id, 0, final);
+    case ST_HELO: return stage_greet(c, t, a->id, 1, final);
+    case ST_MAIL: return stage_addr(c, t, a->qid, NULL, final);
+    case ST_DATA: return stage_data(c, t, a->qid, final);
+    default: return send_content(c, t, a->m, a->qid, final);
+    }
+}
+
+static int gone(const conn_t *c)
+{
+    return c->out_conn || c->out_msg;
+}
+
+/* One stage to each milter still in, in chain order. A milter that
+ * accepts leaves (Postfix sends it nothing more for the connection or
+ * the message); any other reply but continue ends the message for all.
+ * 0 with *final the last reply seen, 1 when a milter ended the message
+ * (*final says how), or an error. */
+static int chain_stage(chain_t *ch, report_tally_t *t, stage_t st,
+                       const stagearg_t *a, char *final)
+{
+    char last = SMFIR_CONTINUE;
+    for (size_t i = 0; i < ch->n; i++) {
+        conn_t *c = &ch->c[i];
+        if (gone(c))
+            continue;
+        int r = one_stage(c, t, st, a, final);
+        if (r < 0)
+            return r;
+        if (*final == SMFIR_ACCEPT)
+            *(st <= ST_HELO ? &c->out_conn : &c->out_msg) = 1;
+        else if (*final != SMFIR_CONTINUE)
+            return 1;
+        last = *final;
+    }
+    *final = last;
+    return 0;
+}
+
+/* Each recipient to each milter in turn. A milter that refuses one (as
+ * Postfix does) keeps it from the rest; the message goes on while one
+ * recipient is left. */
+static int chain_rcpts(chain_t *ch, report_tally_t *t, const char *qid,
+                       char *final)
+{
+    size_t accepted = 0;
+    char refusal = SMFIR_CONTINUE;
+    for (size_t k = 0; k < opt.nrcpts; k++) {
+        int refused = 0;
+        for (size_t i = 0; i < ch->n && !refused; i++) {
+            conn_t *c = &ch->c[i];
+            if (gone(c))
+                continue;
+            int r = stage_addr(c, t, qid, opt.rcpts[k], final);
+            if (r < 0)
+                return r;
+            if (*final == SMFIR_ACCEPT) {
+                c->out_msg = 1;
+            } else if (*final == SMFIR_REJECT || *final == SMFIR_TEMPFAIL ||
+                       *final == SMFIR_REPLYCODE) {
+                refused = 1;
+                refusal = *final;
+            } else if (*final != SMFIR_CONTINUE) {
+                return 1;       /* discard and the like: whole message */
+            }
+        }
+        if (refused)
+            t->rcpt_rejects++;
+        else
+            accepted++;
+    }
+    if (accepted == 0) {
+        *final = refusal;       /* every recipient refused */
+        return 1;
+    }
+    return 0;
+}
+
+/* After a stage: the message ends when a milter ended it, or accepted
+ * when no milter is left to ask. */
+static int settle(chain_t *ch, int r, char *final)
+{
+    if (r != 0)
+        return r;
+    for (size_t i = 0; i < ch->n; i++)
+        if (!gone(&ch->c[i]))
+            return 0;
+    *final = SMFIR_ACCEPT;
+    return 1;
+}
+
+/* One message, MAIL to the last milter's final reply; *final tells how
+ * it ended. */
+static int send_message(chain_t *ch, report_tally_t *t, const msgfile_t *m,
+                        const char *qid, char *final)
+{
+    stagearg_t a = {.qid = qid, .m = m};
+    int r;
+    for (size_t i = 0; i < ch->n; i++)
+        ch->c[i].out_msg = 0;
+    if (ch->ms.hl && hdrlist_reset(ch->ms.hl, m) < 0)
+        return R_ERR_IO;
+    if ((r = settle(ch, chain_stage(ch, t, ST_MAIL, &a, final), final)) != 0 ||
+        (r = settle(ch, chain_rcpts(ch, t, qid, final), final)) != 0 ||
+        (r = settle(ch, chain_stage(ch, t, ST_DATA, &a, final), final)) != 0)
+        return r < 0 ? r : 0;
+    r = chain_stage(ch, t, ST_CONTENT, &a, final);
+    return r < 0 ? r : 0;
+}
+
+static int chain_init(chain_t *ch)
+{
+    ch->n = opt.nmilters;
+    if (ch->n > 1 && (ch->ms.hl = hdrlist_new()) == NULL)
+        return -1;
+    for (size_t i = 0; i < ch->n; i++) {
+        conn_t *c = &ch->c[i];
+        *c = (conn_t){.fd = -1, .idx = i, .ms = &ch->ms,
+                      .edits_seen = i + 1 < ch->n,
+                      .dec = mproto_dec_new(MPROTO_MAX_PACKET)};
+        mproto_buf_init(&c->out);
+        if (c->dec == NULL)
+            return -1;
+    }
+    return 0;
+}
+
+static void chain_close(chain_t *ch)
+{
+    for (size_t i = 0; i < ch->n; i++)
+        conn_close(&ch->c[i]);
+}
+
+/* QUIT to every milter, then close. */
+static void chain_quit(chain_t *ch)
+{
+    for (size_t i = 0; i < ch->n; i++) {
+        conn_t *c = &ch->c[i];
+        if (c->fd >= 0 && mproto_put(&c->out, SMFIC_QUIT, NULL, 0) == 0)
+            send_out(c);
+        conn_close(c);
+    }
+}
+
+/* Postfix resets its milters between transactions of one SMTP session
+ * with ABORT; no reply is expected. */
+static int chain_abort(chain_t *ch)
+{
+    for (size_t i = 0; i < ch->n; i++) {
+        conn_t *c = &ch->c[i];
+        if (c->out_conn)
+            continue;
+        int r = mproto_put(&c->out, SMFIC_ABORT, NULL, 0) < 0 ? R_ERR_IO
+                                                              : send_out(c);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static void chain_free(chain_t *ch)
+{
+    chain_close(ch);
+    for (size_t i = 0; i < ch->n; i++) {
+        mproto_dec_free(ch->c[i].dec);
+        mproto_buf_free(&ch->c[i].out);
+    }
+    hdrlist_free(ch->ms.hl);
 }
 
 /* ---- worker ---------------------------------------------------------- */
@@ -531,61 +742,71 @@ static void count_error(report_tally_t *t, int r)
         t->err_io++;
 }
 
-/* Opens, negotiates and greets; 0 with the connection ready, 1 when the
- * milter ended it at CONNECT/HELO (*final), or an error. */
-static int conn_setup(conn_t *c, worker_t *w, char *final)
+/* Opens, negotiates and greets every milter of the chain; 0 with the
+ * connections ready, 1 when the milters ended the session at
+ * CONNECT/HELO (*final), or an error. */
+static int conn_setup(chain_t *ch, worker_t *w, char *final)
 {
     uint64_t t0 = now_us();
-    if (conn_open(c) < 0) {
-        w->t.err_connect++;
-        struct timespec pause = {0, 100 * 1000 * 1000};
-        nanosleep(&pause, NULL);    /* a dead milter must not spin us */
-        return R_ERR_IO;
+    stagearg_t a = {.id = w->id};
+    int r = 0;
+    for (size_t i = 0; i < ch->n; i++) {
+        ch->c[i].out_conn = ch->c[i].out_msg = 0;
+        if (conn_open(&ch->c[i]) < 0) {
+            w->t.err_connect++;
+            chain_close(ch);
+            struct timespec pause = {0, 100 * 1000 * 1000};
+            nanosleep(&pause, NULL);    /* a dead milter must not spin us */
+            return R_ERR_IO;
+        }
     }
-    int r = negotiate(c);
+    for (size_t i = 0; i < ch->n && r == 0; i++)
+        r = negotiate(&ch->c[i]);
     if (r == 0)
-        r = conn_start(c, &w->t, w->id, final);
+        r = settle(ch, chain_stage(ch, &w->t, ST_CONNECT, &a, final), final);
+    if (r == 0)
+        r = settle(ch, chain_stage(ch, &w->t, ST_HELO, &a, final), final);
     if (r < 0) {
         count_error(&w->t, r);
-        conn_close(c);
+        chain_close(ch);
         return r;
     }
     w->t.conns++;
     stats_add(w->t.setup, now_us() - t0);
-    return *final == SMFIR_CONTINUE ? 0 : 1;
+    return r;
 }
 
-static void end_message(conn_t *c, worker_t *w, char final, uint64_t t0)
+static void end_message(msgstate_t *ms, worker_t *w, char final, uint64_t t0)
 {
     stats_add(w->t.lat, now_us() - t0);
     w->t.finals[(unsigned char)final]++;
     w->t.msgs_done++;
-    if (c->mods_seen != NULL) {
+    if (ms->mods_seen != NULL) {
         int expected = 0;
         if (atomic_compare_exchange_strong(&g_show_taken, &expected, 1))
-            memcpy(g_show, c->mods_seen, c->mods_len + 1);
-        free(c->mods_seen);
-        c->mods_seen = NULL;
+            memcpy(g_show, ms->mods_seen, ms->mods_len + 1);
+        free(ms->mods_seen);
+        ms->mods_seen = NULL;
     }
 }
 
 static void *worker_main(void *arg)
 {
     worker_t *w = arg;
-    conn_t c = {.fd = -1, .dec = mproto_dec_new(MPROTO_MAX_PACKET)};
+    chain_t ch = {0};
     unsigned sent_on_conn = 0;
     unsigned long seq = 0;
-    mproto_buf_init(&c.out);
-    while (c.dec != NULL && claim_message()) {
+    int ok = chain_init(&ch) == 0;
+    while (ok && claim_message()) {
         char final = SMFIR_CONTINUE;
-        if (c.fd < 0) {
-            int r = conn_setup(&c, w, &final);
+        if (ch.c[0].fd < 0) {
+            int r = conn_setup(&ch, w, &final);
             if (r < 0)
                 continue;
             sent_on_conn = 0;
             if (r == 1) {       /* refused at connect: every message too */
                 w->t.finals[(unsigned char)final]++;
-                conn_close(&c);
+                chain_close(&ch);
                 continue;
             }
         }
@@ -593,43 +814,31 @@ static void *worker_main(void *arg)
         snprintf(qid, sizeof qid, "%03X%07lX", w->id & 0xfffu, seq++);
         const msgfile_t *m = opt.msgs[(w->id + seq) % opt.nmsgs];
         if (opt.show_mods && !atomic_load(&g_show_taken))
-            c.mods_seen = calloc(1, SHOW_MAX);
+            ch.ms.mods_seen = calloc(1, SHOW_MAX);
         uint64_t t0 = now_us();
-        int r = send_message(&c, &w->t, m, qid, &final);
+        int r = send_message(&ch, &w->t, m, qid, &final);
         if (r < 0) {
             count_error(&w->t, r);
-            conn_close(&c);
-            free(c.mods_seen);
-            c.mods_seen = NULL;
+            chain_close(&ch);
+            free(ch.ms.mods_seen);
+            ch.ms.mods_seen = NULL;
             continue;
         }
-        end_message(&c, w, final, t0);
+        end_message(&ch.ms, w, final, t0);
         /* connfail and shutdown end the session, as in Postfix */
         if (++sent_on_conn >= opt.per_conn || final == SMFIR_CONN_FAIL ||
             final == SMFIR_SHUTDOWN) {
-            mproto_put(&c.out, SMFIC_QUIT, NULL, 0);
-            send_out(&c);
-            conn_close(&c);
-        } else {
-            /* Postfix resets the milter between transactions of one
-             * SMTP session with ABORT; no reply is expected. */
-            mproto_put(&c.out, SMFIC_ABORT, NULL, 0);
-            if ((r = send_out(&c)) < 0) {
-                count_error(&w->t, r);
-                conn_close(&c);
-            }
+            chain_quit(&ch);
+        } else if ((r = chain_abort(&ch)) < 0) {
+            count_error(&w->t, r);
+            chain_close(&ch);
         }
     }
-    if (c.fd >= 0) {
-        mproto_put(&c.out, SMFIC_QUIT, NULL, 0);
-        send_out(&c);
-        conn_close(&c);
-    }
-    mproto_dec_free(c.dec);
-    mproto_buf_free(&c.out);
+    if (ch.c[0].fd >= 0)
+        chain_quit(&ch);
+    chain_free(&ch);
     return NULL;
 }
-
 /* ---- input messages -------------------------------------------------- */
 
 static void load_path(const char *path)
@@ -653,15 +862,17 @@ static const char usage_text[] =
 "Speaks the milter protocol (v6) to a milter the way Postfix does and\n"
 "reports msgs/s, latency, replies, modifications and the milter's cost.\n"
 "\n"
-"  -s SPEC          unix:/path | inet:PORT@HOST | inet6:PORT@HOST\n"
+"  -s SPEC          unix:/path | inet:PORT@HOST | inet6:PORT@HOST;\n"
+"                   repeat for a chain of milters, in smtpd_milters order\n"
 "  -c N             concurrent connections (default 8)\n"
 "  -m N             messages per connection (default 10)\n"
 "  -n N             send N messages in total, or\n"
 "  -t SECONDS       send for this long\n"
 "  -f PATH          RFC 5322 message file, or a directory of them;\n"
 "                   repeatable (default: a built-in 4 KB message)\n"
-"  -p PID           the milter's pid, for its CPU time and peak RSS\n"
-"  -P PIDFILE       the same, read from a pid file\n"
+"  -p PID           a milter process, for CPU time and peak RSS; repeat\n"
+"                   for every process of the chain (summed)\n"
+"  -P PIDFILE       the same, read from a pid file; repeatable\n"
 "  -T MS            timeout for every reply (default 30000)\n"
 "  --from ADDR      envelope sender (default sender@example.org)\n"
 "  --rcpt ADDR      envelope recipient, repeatable (default rcpt@example.com)\n"
@@ -759,7 +970,8 @@ static void parse_args(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     char *macro_args[MAX_MACROS];
     size_t nmacro_args = 0;
-    const char *pidfile = NULL;
+    const char *pidfiles[MAX_PIDS];
+    size_t npidfiles = 0;
     char err[512];
     int ch;
 
@@ -769,15 +981,26 @@ static void parse_args(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "s:c:m:n:t:f:p:P:T:h", lo,
                              NULL)) != -1) {
         switch (ch) {
-        case 's': opt.sockspec = optarg; break;
+        case 's':
+            if (opt.nmilters == MAX_CHAIN)
+                die("%s: at most %d milters in a chain", optarg, MAX_CHAIN);
+            opt.sockspecs[opt.nmilters++] = optarg;
+            break;
         case 'c': opt.concurrency = (unsigned)num_arg(optarg, MAX_THREADS);
                   break;
         case 'm': opt.per_conn = (unsigned)num_arg(optarg, 1000000); break;
         case 'n': opt.total = num_arg(optarg, 1000000000); break;
         case 't': opt.seconds = (double)num_arg(optarg, 86400); break;
         case 'f': load_path(optarg); break;
-        case 'p': opt.pid = (pid_t)num_arg(optarg, 4194304); break;
-        case 'P': pidfile = optarg; break;
+        case 'p':
+        case 'P':
+            if (opt.npids + npidfiles == MAX_PIDS)
+                die("%s: at most %d processes", optarg, MAX_PIDS);
+            if (ch == 'p')
+                opt.pids[opt.npids++] = (pid_t)num_arg(optarg, 4194304);
+            else
+                pidfiles[npidfiles++] = optarg;
+            break;
         case 'T': opt.timeout_ms = (unsigned)num_arg(optarg, 3600000); break;
         case O_FROM: opt.from = optarg; break;
         case O_RCPT:
@@ -798,15 +1021,18 @@ static void parse_args(int argc, char **argv)
         default: fputs(usage_text, stderr); exit(64);
         }
     }
-    if (opt.sockspec == NULL || (opt.total == 0) == (opt.seconds == 0) ||
+    if (opt.nmilters == 0 || (opt.total == 0) == (opt.seconds == 0) ||
         optind != argc) {
         fputs(usage_text, stderr);
         exit(64);
     }
-    if (parse_sockspec(opt.sockspec, err, sizeof err) < 0)
-        die("%s", err);
-    if (pidfile && procstat_pidfile(pidfile, &opt.pid, err, sizeof err) < 0)
-        die("%s", err);
+    for (size_t i = 0; i < opt.nmilters; i++)
+        if (parse_sockspec(i, opt.sockspecs[i], err, sizeof err) < 0)
+            die("%s", err);
+    for (size_t i = 0; i < npidfiles; i++)
+        if (procstat_pidfile(pidfiles[i], &opt.pids[opt.npids++], err,
+                             sizeof err) < 0)
+            die("%s", err);
     if (opt.nrcpts == 0)
         opt.rcpts[opt.nrcpts++] = "rcpt@example.com";
     if (opt.nmsgs == 0 && (opt.msgs[opt.nmsgs++] = msgfile_builtin()) == NULL)
@@ -826,16 +1052,37 @@ static double cpu_self(void)
            (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
-static int milter_sample(procstat_t *ps)
+/* CPU and peak RSS summed over the milters' processes: what the side
+ * of a comparison costs, however many processes it runs. */
+static int milter_sample(procstat_t *sum)
 {
     char err[256];
-    if (opt.pid <= 0)
-        return 0;
-    if (procstat_read(opt.pid, ps, err, sizeof err) < 0) {
-        fprintf(stderr, "milter-load: %s\n", err);
-        return 0;
+    *sum = (procstat_t){0};
+    for (size_t i = 0; i < opt.npids; i++) {
+        procstat_t ps;
+        if (procstat_read(opt.pids[i], &ps, err, sizeof err) < 0) {
+            fprintf(stderr, "milter-load: %s\n", err);
+            return 0;
+        }
+        sum->cpu_seconds += ps.cpu_seconds;
+        sum->hwm_kb += ps.hwm_kb > 0 ? ps.hwm_kb : 0;
+        sum->rss_kb += ps.rss_kb > 0 ? ps.rss_kb : 0;
     }
-    return 1;
+    return opt.npids > 0;
+}
+
+/* "spec1,spec2": the chain as the report names it. */
+static void join_specs(char *out, size_t outlen)
+{
+    size_t pos = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < opt.nmilters; i++) {
+        int n = snprintf(out + pos, outlen - pos, "%s%s", i ? "," : "",
+                         opt.sockspecs[i]);
+        if (n < 0 || (size_t)n >= outlen - pos)
+            break;
+        pos += (size_t)n;
+    }
 }
 
 static int run_workers(worker_t *w, report_tally_t *total)
@@ -865,10 +1112,13 @@ int main(int argc, char **argv)
 
     static worker_t workers[MAX_THREADS];
     static report_tally_t total;
-    report_run_t run = {.sockspec = opt.sockspec,
+    static char specs[MAX_CHAIN * 128];
+    join_specs(specs, sizeof specs);
+    report_run_t run = {.sockspec = specs, .nmilters = opt.nmilters,
+        .npids = opt.npids,
         .concurrency = opt.concurrency, .per_conn = opt.per_conn,
         .quickack = opt.quickack, .nodelay = opt.nodelay,
-        .show_mods = opt.show_mods, .pid = (long)opt.pid};
+        .show_mods = opt.show_mods, .pid = (long)opt.pids[0]};
     procstat_t before = {0}, after = {0};
     if (report_tally_init(&total) < 0)
         die("%s", "out of memory");

@@ -169,8 +169,10 @@ static void add_server_json(json_t *root, const char *key, const char *per_key,
 {
     double n = (double)t->msgs_done;
     if (run->have_milter)
-        json_object_set_new(root, key, json_pack("{s:i, s:f, s:f, s:I}",
-            "pid", (int)run->pid, "cpu_s", run->milter_cpu,
+        json_object_set_new(root, key, json_pack("{s:i, s:i, s:f, s:f, s:I}",
+            "pid", (int)run->pid,
+            "processes", (int)(run->npids > 0 ? run->npids : 1),
+            "cpu_s", run->milter_cpu,
             per_key, n > 0 ? run->milter_cpu * 1000.0 / n : 0.0,
             "peak_rss_kb", (json_int_t)run->milter_hwm_kb));
 }
@@ -219,6 +221,9 @@ int report_json(const char *path, const report_tally_t *t,
             : counts_json(t, t->mods, mod_cmds, sizeof mod_cmds, 0));
         json_object_set_new(root, "rcpt_rejects",
                             json_integer((json_int_t)t->rcpt_rejects));
+        if (!run->smtp)
+            json_object_set_new(root, "milters", json_integer(
+                (json_int_t)(run->nmilters > 0 ? run->nmilters : 1)));
         json_object_set_new(root, "tcp_quickack",
                             json_string(run->quickack ? "on" : "off"));
         json_object_set_new(root, "tcp_nodelay",
@@ -316,9 +321,12 @@ static void print_cpu(FILE *f, const char *label, const char *unit,
 {
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     double n = (double)t->msgs_done;
+    char more[32] = "";
+    if (run->npids > 1)
+        snprintf(more, sizeof more, " (+%zu more)", run->npids - 1);
     if (run->have_milter)
-        fprintf(f, "%-18s pid %ld  cpu %.3f s = %.3f ms/%s  peak RSS %ld KiB\n",
-               label, run->pid, run->milter_cpu,
+        fprintf(f, "%-18s pid %ld%s  cpu %.3f s = %.3f ms/%s  peak RSS %ld KiB\n",
+               label, run->pid, more, run->milter_cpu,
                n > 0 ? run->milter_cpu * 1000.0 / n : 0.0, unit,
                run->milter_hwm_kb);
     fprintf(f, "%-18s cpu %.3f s = %.1f%% of one core (%ld cores online)\n",

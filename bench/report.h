@@ -84,7 +84,10 @@ typedef struct {
     double gen_cpu;             /* generator CPU seconds */
     int have_milter;            /* the milter (policy-load: server) fields
                                  * below are valid */
-    long pid;
+    long pid;                   /* the first of npids processes */
+    size_t npids;               /* CPU and RSS are summed over them */
+    size_t nmilters;            /* milters in the chain (sockspec lists
+                                 * them, comma separated) */
     double milter_cpu;
     long milter_hwm_kb;
     const char *first_mods;     /* lines, or NULL when none were recorded */

@@ -8,7 +8,7 @@
 #   bench/setup.sh PKG...     only these packages
 set -eu
 
-want=${*:-"opendkim opendkim-tools clamav-daemon clamav-milter postfwd postfix-policyd-spf-python"}
+want=${*:-"opendkim opendkim-tools clamav-daemon clamav-milter postfwd postfix-policyd-spf-python opendmarc rspamd publicsuffix python3-dkim"}
 
 need=""
 for pkg in $want; do

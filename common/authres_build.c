@@ -23,10 +23,13 @@ typedef struct bresult {
     size_t nprops;
 } bresult_t;
 
+/* Results grow as they are added: a builder holds one to three of the
+ * AUTHRES_MAX_RESULTS allowed, and clearing room for all of them (50 KB)
+ * for every message cost a milter more than building the field. */
 struct authres_builder {
     char *id;
-    bresult_t res[AUTHRES_MAX_RESULTS];
-    size_t n;
+    bresult_t *res;
+    size_t n, cap;
 };
 
 static bool is_keyword(const char *s)
@@ -77,6 +80,7 @@ void authres_builder_free(authres_builder_t *b)
             free(b->res[i].props[j].value);
         }
     }
+    free(b->res);
     free(b->id);
     free(b);
 }
@@ -89,7 +93,16 @@ int authres_add(authres_builder_t *b, const char *method, const char *result,
     if (b->n >= AUTHRES_MAX_RESULTS || !is_keyword(method) || !is_keyword(result)
         || (reason != NULL && !is_safe_text(reason)))
         return -1;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 4;
+        bresult_t *more = realloc(b->res, cap * sizeof(*more));
+        if (more == NULL)
+            return -1;
+        b->res = more;
+        b->cap = cap;
+    }
     r = &b->res[b->n];
+    memset(r, 0, sizeof(*r));
     r->method = strdup(method);
     r->result = strdup(result);
     r->reason = reason ? strdup(reason) : NULL;
