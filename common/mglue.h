@@ -60,6 +60,12 @@
 /* smfiDesc flags: SMFIF_QUARANTINE for MACT_QUARANTINE, SMFIF_ADDHDRS
  * for mglue_authres_add, SMFIF_CHGHDRS for mglue_authres_strip. */
 
+/* runtime_proto_t.quiet of a milter whose callbacks before the end of
+ * the message only ever continue (it collects, then decides at the end):
+ * over unix: the MTA sends those stages without waiting for answers. */
+#define MGLUE_QUIET_COLLECT (SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT \
+                             | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
+
 /* Macro lists for runtime_proto_t.macros, per stage. */
 #define MGLUE_CONNECT_MACROS "{daemon_name}"
 #define MGLUE_MAIL_MACROS "i {auth_authen}"

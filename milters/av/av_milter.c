@@ -359,6 +359,7 @@ static struct smfiDesc av_desc = {
 static const runtime_proto_t av_proto = {
     .actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
     .skip = SMFIP_NOUNKNOWN | SMFIP_NODATA,
+    .quiet = MGLUE_QUIET_COLLECT,         /* every callback but eom continues */
     .macros = {
         [SMFIM_CONNECT] = MGLUE_CONNECT_MACROS,
         [SMFIM_ENVFROM] = MGLUE_MAIL_MACROS,

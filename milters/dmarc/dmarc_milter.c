@@ -463,6 +463,7 @@ static struct smfiDesc desc = {
 static const runtime_proto_t proto = {
     .actions = DMARC_ACTIONS,
     .skip = SMFIP_NOUNKNOWN | SMFIP_NODATA,
+    .quiet = MGLUE_QUIET_COLLECT,         /* every callback but eom continues */
     .macros = {
         [SMFIM_CONNECT] = MGLUE_CONNECT_MACROS,
         [SMFIM_ENVFROM] = MGLUE_MAIL_MACROS,

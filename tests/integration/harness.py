@@ -716,3 +716,49 @@ class PolicyServer(Server):
                 continue
         STARTED_PIDS.discard(self.pid)
         self.pid = None
+
+
+# libmilter/mfdef.h: what an MTA offers (protocol v6, every action and
+# flag), and the "no reply" flags of the stages.
+SMFI_CURR_ACTS, SMFI_CURR_PROT = 0x1FF, 0x1FFFFF
+SMFIP_NR_CONN, SMFIP_NR_HELO, SMFIP_NR_MAIL, SMFIP_NR_RCPT = 0x1000, 0x2000, 0x4000, 0x8000
+SMFIP_NR_DATA, SMFIP_NR_UNKN, SMFIP_NR_EOH, SMFIP_NR_BODY = 0x10000, 0x20000, 0x40000, 0x80000
+SMFIP_NR_HDR = 0x80
+# What a milter that only collects until the end of the message leaves
+# unanswered over unix: (mglue.h, MGLUE_QUIET_COLLECT).
+NR_COLLECT = (SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR
+              | SMFIP_NR_EOH | SMFIP_NR_BODY)
+
+
+def milter_protocol(spec):
+    """Option negotiation with the milter at SPEC as an MTA offering
+    everything: the protocol flags the milter asks for."""
+    if spec.startswith("unix:"):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        addr = spec[len("unix:"):]
+    else:
+        port, host = spec[len("inet:"):].split("@")
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        addr = (host, int(port))
+    s.settimeout(5)
+    try:
+        s.connect(addr)
+        s.sendall(struct.pack(">IcIII", 13, b"O", 6, SMFI_CURR_ACTS, SMFI_CURR_PROT))
+        head = b""
+        while len(head) < 17:
+            chunk = s.recv(17 - len(head))
+            assert chunk, "milter closed the connection during negotiation"
+            head += chunk
+    finally:
+        s.close()
+    _, cmd, _, _, protocol = struct.unpack(">IcIII", head)
+    assert cmd == b"O", head
+    return protocol
+
+
+def assert_collects_quietly(spec):
+    """The milter at SPEC (unix:) asks the MTA not to wait for its answers
+    before the end of the message, and still answers the connection."""
+    p = milter_protocol(spec)
+    assert p & NR_COLLECT == NR_COLLECT, "quiet stages missing: 0x%x" % p
+    assert not p & SMFIP_NR_CONN, "connect must be answered: 0x%x" % p

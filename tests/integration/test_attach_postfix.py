@@ -358,3 +358,7 @@ def test_metrics_count_decisions_rule_hits_and_parse_time(workdir, start, postfi
     assert harness.metric(text, "postern_attach_rule_hits_total", rule="executables") == 0
     assert harness.metric(text, "postern_attach_rule_hits_total", rule="other") == 0
     assert harness.metric(text, "postern_attach_parse_seconds_count") == 2
+
+
+def test_unix_socket_leaves_collecting_stages_unanswered(workdir, start):
+    harness.assert_collects_quietly(attach_milter(workdir, start).spec)

@@ -398,3 +398,8 @@ def test_metrics_count_scans_scan_times_and_reloads(workdir, start, postfix):
     assert value("postern_av_engine_reloads_total", outcome="failed") == 0
     assert_refused(send(pf, with_attachment(PAYLOAD).as_string()), "Postern.Test.Payload")
     assert value("postern_av_scans_total", result="infected") == 2
+
+
+def test_unix_socket_leaves_collecting_stages_unanswered(workdir, start):
+    write_db(os.path.join(workdir, "db"))
+    harness.assert_collects_quietly(av(workdir, start).spec)

@@ -228,3 +228,7 @@ def test_metrics_count_results_and_dispositions(workdir, start, postfix):
     assert harness.metric(text, "postern_dmarc_results_total", result="none") == 1
     assert disp(text, "reject", "reject") == 1
     assert disp(text, "reject", "none") == 1            # no record: not counted here
+
+
+def test_unix_socket_leaves_collecting_stages_unanswered(workdir, start):
+    harness.assert_collects_quietly(postern_dmarc(workdir, start, dmarcdns(workdir, start)).spec)
