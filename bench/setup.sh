@@ -8,7 +8,8 @@
 #   bench/setup.sh PKG...     only these packages
 set -eu
 
-want=${*:-"opendkim opendkim-tools clamav-daemon clamav-milter postfwd postfix-policyd-spf-python"}
+want=${*:-"opendkim opendkim-tools clamav-daemon clamav-milter postfwd postfix-policyd-spf-python
+    mimedefang libarchive-zip-perl libfile-libmagic-perl"}
 
 need=""
 for pkg in $want; do
