@@ -45,7 +45,8 @@
  *	AWALK_LIMIT: a limit stopped the walk, so some content was not
  *	seen. AWALK_NOT_MIME: nothing could be parsed at all.
  *
- *	Memory: the message is copied once into GMime's stream. Of one
+ *	Memory: the message is read in place, so MSG must stay as it is
+ *	until awalk_result_free(). Of one
  *	part at a time, the first ACONTENT_MAGIC_BYTES of its decoded
  *	content are held (what libmagic is shown) and the rest only
  *	counted (base64 from its characters, without decoding); only an
