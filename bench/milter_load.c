@@ -318,7 +318,7 @@ static void record_mod(conn_t *c, report_tally_t *t, const mproto_pkt_t *pkt)
     t->mods[(unsigned char)pkt->cmd]++;
     if (c->mods_seen == NULL)
         return;
-    char line[512];
+    char line[2048];       /* a whole RSA-2048 DKIM-Signature */
     mproto_reply_format(pkt, line, sizeof line);
     int n = snprintf(c->mods_seen + c->mods_len, SHOW_MAX - c->mods_len,
                      "  %s\n", line);

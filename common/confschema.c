@@ -51,7 +51,7 @@ const conf_key_t conf_milter_keys[] = {
     { "tcp_nodelay", CONF_BOOL, "yes", NULL, 0, 0,
       "Disable Nagle's algorithm on inet sockets (avoids 40 ms stalls per reply)." },
     { "reply_every_stage", CONF_BOOL, "yes", NULL, 0, 0,
-      "Ask the MTA to wait for a reply at every stage, which keeps small packets from stalling." },
+      "Negotiate only the stages the milter needs, each answered (over unix: sockets, not the ones that only collect), which keeps small packets from stalling." },
     { "metrics_listen", CONF_STRING, "", NULL, 0, 0,
       "HOST:PORT on loopback where Prometheus metrics are served; empty means none." },
     { NULL, CONF_STRING, NULL, NULL, 0, 0, NULL }

@@ -3,6 +3,7 @@
  * way: envelope capture, carrying out a reply, our A-R fields.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <libmilter/mfapi.h>
 
@@ -12,13 +13,63 @@
 
 #define AR_NAME "Authentication-Results"
 
-menv_t *mglue_connect(SMFICTX *ctx, const char *host, const struct sockaddr *sa)
+/* The block's first member is its menv_t pointer (see mglue.h). */
+void *mglue_conn_new(SMFICTX *ctx, const char *host, const struct sockaddr *sa,
+                     size_t size)
 {
-    menv_t *e = menv_new(host, sa);
+    menv_t **c;
+
+    if (size < sizeof(menv_t *) || (c = calloc(1, size)) == NULL)
+        return NULL;
+    if ((*c = menv_new(host, sa)) == NULL) {
+        free(c);
+        return NULL;
+    }
+    menv_set_daemon_name(*c, smfi_getsymval(ctx, "{daemon_name}"));
+    smfi_setpriv(ctx, c);
+    return c;
+}
+
+void mglue_conn_free(SMFICTX *ctx, void *conn)
+{
+    menv_t **c = conn;
+
+    if (c == NULL)
+        return;
+    menv_free(*c);
+    free(c);
+    smfi_setpriv(ctx, NULL);
+}
+
+sfsistat mglue_close(SMFICTX *ctx)
+{
+    mglue_conn_free(ctx, smfi_getpriv(ctx));
+    return SMFIS_CONTINUE;
+}
+
+menv_t *mglue_env(SMFICTX *ctx)
+{
+    menv_t **c = smfi_getpriv(ctx);
+
+    return c == NULL ? NULL : *c;
+}
+
+sfsistat mglue_helo(SMFICTX *ctx, char *helo)
+{
+    menv_t *e = mglue_env(ctx);
 
     if (e != NULL)
-        menv_set_daemon_name(e, smfi_getsymval(ctx, "{daemon_name}"));
-    return e;
+        menv_set_helo(e, helo);
+    return SMFIS_CONTINUE;
+}
+
+sfsistat mglue_envrcpt(SMFICTX *ctx, char **argv)
+{
+    menv_t *e = mglue_env(ctx);
+
+    if (e != NULL)
+        mglue_rcpt(ctx, e, argv);
+    return SMFIS_CONTINUE;
 }
 
 void mglue_mail(SMFICTX *ctx, menv_t *e, char **argv)

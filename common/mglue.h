@@ -8,15 +8,29 @@
  *	mglue - shared libmilter glue
  *
  * SYNOPSIS
- *	xxfi_connect:  e = mglue_connect(ctx, host, sa);  smfi_setpriv(...)
- *	xxfi_envfrom:  mglue_mail(ctx, e, argv);
- *	xxfi_envrcpt:  mglue_rcpt(ctx, e, argv);
+ *	typedef struct conn { menv_t *env; ...the milter's own... } conn_t;
+ *	xxfi_connect:  c = mglue_conn_new(ctx, host, sa, sizeof(conn_t));
+ *	xxfi_helo:     mglue_helo (as the callback itself)
+ *	xxfi_envfrom:  mglue_mail(ctx, c->env, argv);
+ *	xxfi_envrcpt:  mglue_envrcpt (as the callback itself), or
+ *	               mglue_rcpt(ctx, c->env, argv);
+ *	xxfi_close:    ...free the milter's own...; mglue_conn_free(ctx, c);
+ *	               or mglue_close (as the callback itself)
  *	xxfi_eom:      mglue_qid(ctx, e);
  *	               mglue_authres_strip(ctx, &tracker);
  *	               mglue_authres_add(ctx, value);
  *	               return mglue_apply(ctx, &reply, monitor);
  *
  * DESCRIPTION
+ *	A milter's per-connection block starts with its menv_t pointer, so
+ *	the ready-made callbacks (mglue_helo, mglue_envrcpt) can reach the
+ *	envelope without knowing the rest of the block. mglue_conn_new
+ *	allocates the block zeroed, fills the envelope from the connect
+ *	arguments and "{daemon_name}", and hands the block to
+ *	smfi_setpriv; NULL when out of memory (the caller tempfails).
+ *	mglue_conn_free frees the envelope and the block and clears the
+ *	private pointer; NULL does nothing.
+ *
  *	mglue_mail reads the macros "{i}", "{auth_authen}" and
  *	"{daemon_name}"; a milter that needs them must list them in its
  *	runtime_proto_t (MGLUE_MAIL_MACROS, MGLUE_CONNECT_MACROS, ...).
@@ -36,6 +50,7 @@
 #define POSTERN_MGLUE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <libmilter/mfapi.h>
 
@@ -50,9 +65,16 @@
 #define MGLUE_MAIL_MACROS "i {auth_authen}"
 #define MGLUE_QID_MACROS "i"
 
-/* New menv_t from the connect callback's arguments; NULL when out of
- * memory (the caller tempfails). */
-menv_t *mglue_connect(SMFICTX *ctx, const char *host, const struct sockaddr *sa);
+void *mglue_conn_new(SMFICTX *ctx, const char *host, const struct sockaddr *sa,
+                     size_t size);
+void mglue_conn_free(SMFICTX *ctx, void *conn);
+/* The envelope of the connection CTX belongs to. */
+menv_t *mglue_env(SMFICTX *ctx);
+sfsistat mglue_helo(SMFICTX *ctx, char *helo);
+sfsistat mglue_envrcpt(SMFICTX *ctx, char **argv);
+/* xxfi_close for a milter with nothing of its own to free. */
+sfsistat mglue_close(SMFICTX *ctx);
+
 void mglue_mail(SMFICTX *ctx, menv_t *e, char **argv);
 void mglue_rcpt(SMFICTX *ctx, menv_t *e, char **argv);
 /* Picks up "{i}" when the MTA now has it. */

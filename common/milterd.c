@@ -311,6 +311,8 @@ static int serve(bool foreground, char *err, size_t errlen)
     o.proto = d.spec->proto;
     o.reload = reload;
     mmetrics_init(d.spec->component);
+    if (d.spec->metrics_init != NULL)
+        d.spec->metrics_init(d.boot_cfg);
     if (metrics != NULL && *metrics != '\0' && metrics_serve(metrics, err, errlen) < 0)
         return EX_UNAVAILABLE;
     rc = runtime_main(timed_desc(d.spec->desc), &o, err, errlen) < 0 ? EX_UNAVAILABLE : 0;

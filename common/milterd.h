@@ -41,8 +41,9 @@
  *	callback holds it any more.
  *
  *	Metrics: every callback of SPEC.desc is timed and its reply
- *	counted (mmetrics.h); with metrics_listen set in the section they
- *	are served for Prometheus and "postern stats".
+ *	counted (mmetrics.h), and SPEC.metrics_init adds the component's
+ *	own; with metrics_listen set in the section they are served for
+ *	Prometheus and "postern stats".
  *
  *	The socket, user and other milter keys are read once at start: a
  *	change to them needs a restart (the socket is already bound).
@@ -76,6 +77,9 @@ typedef struct milterd_spec {
      * with ERR on failure. AUDIT is the process's audit log. */
     void *(*state_new)(config_t *cfg, audit_t *audit, char *err, size_t errlen);
     void (*state_free)(void *state);
+    /* Optional: registers the component's own metrics (results,
+     * scan times) once, before serving; CFG is the start-up config. */
+    void (*metrics_init)(const config_t *cfg);
 } milterd_spec_t;
 
 int milterd_main(const milterd_spec_t *spec, int argc, char **argv);

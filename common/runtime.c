@@ -38,30 +38,58 @@ unsigned runtime_busy(void)
 
 /* ---- callback wrappers: count what is running ---- */
 
-#define WRAP(cb, params, args)                                   \
+/* SMFIP_NR_* stages the MTA was told not to wait for (see runtime.h):
+ * their callbacks' "continue" becomes libmilter's "no reply". */
+static unsigned long quiet_stages;
+
+#define NR_STAGES (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT \
+                   | SMFIP_NR_DATA | SMFIP_NR_UNKN | SMFIP_NR_HDR | SMFIP_NR_EOH \
+                   | SMFIP_NR_BODY)
+
+static sfsistat answer(unsigned long nr_bit, sfsistat r)
+{
+    return (quiet_stages & nr_bit) != 0 && r == SMFIS_CONTINUE ? SMFIS_NOREPLY : r;
+}
+
+#define WRAP(cb, nr, params, args)                               \
     static sfsistat w_##cb params                                \
     {                                                            \
         atomic_fetch_add(&busy, 1);                              \
         sfsistat r = user_desc.xxfi_##cb args;                   \
         atomic_fetch_sub(&busy, 1);                              \
-        return r;                                                \
+        return answer(nr, r);                                    \
     }
 
-WRAP(connect, (SMFICTX *c, char *h, _SOCK_ADDR *a), (c, h, a))
-WRAP(helo, (SMFICTX *c, char *h), (c, h))
-WRAP(envfrom, (SMFICTX *c, char **v), (c, v))
-WRAP(envrcpt, (SMFICTX *c, char **v), (c, v))
-WRAP(header, (SMFICTX *c, char *n, char *v), (c, n, v))
-WRAP(eoh, (SMFICTX *c), (c))
-WRAP(body, (SMFICTX *c, unsigned char *b, size_t l), (c, b, l))
-WRAP(eom, (SMFICTX *c), (c))
-WRAP(abort, (SMFICTX *c), (c))
-WRAP(close, (SMFICTX *c), (c))
-WRAP(unknown, (SMFICTX *c, const char *cmd), (c, cmd))
-WRAP(data, (SMFICTX *c), (c))
+WRAP(connect, SMFIP_NR_CONN, (SMFICTX *c, char *h, _SOCK_ADDR *a), (c, h, a))
+WRAP(helo, SMFIP_NR_HELO, (SMFICTX *c, char *h), (c, h))
+WRAP(envfrom, SMFIP_NR_MAIL, (SMFICTX *c, char **v), (c, v))
+WRAP(envrcpt, SMFIP_NR_RCPT, (SMFICTX *c, char **v), (c, v))
+WRAP(header, SMFIP_NR_HDR, (SMFICTX *c, char *n, char *v), (c, n, v))
+WRAP(eoh, SMFIP_NR_EOH, (SMFICTX *c), (c))
+WRAP(body, SMFIP_NR_BODY, (SMFICTX *c, unsigned char *b, size_t l), (c, b, l))
+WRAP(eom, 0, (SMFICTX *c), (c))
+WRAP(abort, 0, (SMFICTX *c), (c))
+WRAP(close, 0, (SMFICTX *c), (c))
+WRAP(unknown, SMFIP_NR_UNKN, (SMFICTX *c, const char *cmd), (c, cmd))
+
+/* DATA is always taken (see negotiate()); a milter without a data
+ * callback still has to stay silent there when DATA is a quiet stage. */
+static sfsistat w_data(SMFICTX *c)
+{
+    sfsistat r = SMFIS_CONTINUE;
+
+    if (user_desc.xxfi_data != NULL) {
+        atomic_fetch_add(&busy, 1);
+        r = user_desc.xxfi_data(c);
+        atomic_fetch_sub(&busy, 1);
+    }
+    return answer(SMFIP_NR_DATA, r);
+}
 
 /* Ask for the milter's actions and stages only, a reply at every stage
- * (no SMFIP_NR_* flag), and only the macros it reads. */
+ * but the quiet ones, and only the macros it reads. libmilter offers every
+ * SMFIP_NR_* flag (it answers "continue" itself to an MTA that lacks
+ * one), so the quiet stages are asked for as they are. */
 static sfsistat negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
                           unsigned long f2, unsigned long f3, unsigned long *pf0,
                           unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
@@ -77,9 +105,9 @@ static sfsistat negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     /* Postfix sends the DATA stage's macros even when DATA is skipped;
      * with nothing to answer, the milter's ACK for them is delayed and
      * the next packet (end of message) waits 40 ms behind Nagle. So DATA
-     * is always taken and answered (libmilter answers it by itself when
-     * the milter has no data callback). */
-    *pf1 = f1 & p->skip & ~(unsigned long) SMFIP_NODATA;
+     * is always taken, and answered unless it is a quiet stage (libmilter
+     * answers it by itself when the milter has no data callback). */
+    *pf1 = (f1 & p->skip & ~(unsigned long) SMFIP_NODATA) | (f1 & quiet_stages);
     *pf2 = 0;
     *pf3 = 0;
     for (int stage = 0; stage <= SMFIM_LAST; stage++)
@@ -98,6 +126,8 @@ static void wrap_desc(struct smfiDesc *w, const struct smfiDesc *u,
     SET(eoh); SET(body); SET(eom); SET(abort); SET(close); SET(unknown);
     SET(data);
 #undef SET
+    if (quiet_stages & SMFIP_NR_DATA)
+        w->xxfi_data = w_data;
     if (u->xxfi_negotiate == NULL)
         w->xxfi_negotiate = o->reply_every_stage && o->proto ? negotiate : NULL;
 }
@@ -136,6 +166,10 @@ static int setup(struct smfiDesc *desc, const runtime_opts_t *o, char *err,
         return -1;
     user_desc = *desc;
     ropts = o;
+    /* Only a unix: socket may leave stages unanswered: over TCP the MTA's
+     * next command would wait behind Nagle for our delayed ACK. */
+    quiet_stages = o->reply_every_stage && o->proto && ss.family == SOCKSPEC_UNIX
+                   ? o->proto->quiet & NR_STAGES : 0;
     wrap_desc(&wrapped, desc, o);
     if (smfi_setconn(ss.milter) != MI_SUCCESS
         || (o->backlog > 0 && smfi_setbacklog(o->backlog) != MI_SUCCESS)
@@ -252,6 +286,27 @@ static int catch_signals(const sigset_t *set, char *err, size_t errlen)
     return 0;
 }
 
+/* The milter thread starts with the signals blocked, and so does every
+ * thread libmilter creates from it; we keep them unblocked, so the kernel
+ * hands a signal to us. libmilter's own signal thread sigwait()s for
+ * SIGHUP and takes one as "stop": a signal still pending when that thread
+ * first enters sigwait() (in the moment after start, before our handler
+ * ran on a loaded machine) can reach it. Nothing outside libmilter closes
+ * that window; it is only as wide as the thread's start. */
+static int start_milter_thread(pthread_t *tid, const sigset_t *set)
+{
+    pthread_attr_t attr;
+    int rc;
+
+    if ((rc = pthread_attr_init(&attr)) != 0)
+        return rc;
+    rc = pthread_attr_setsigmask_np(&attr, set);
+    if (rc == 0)
+        rc = pthread_create(tid, &attr, milter_thread, NULL);
+    pthread_attr_destroy(&attr);
+    return rc;
+}
+
 static int next_signal(int timeout_ms)
 {
     struct pollfd p = { .fd = sig_pipe[0], .events = POLLIN };
@@ -311,8 +366,8 @@ int runtime_main(struct smfiDesc *desc, const runtime_opts_t *o, char *err,
     int rc;
 
     /* Blocked before the socket exists (a signal sent as soon as it
-     * accepts must wait for us, not kill the process), and so inherited by
-     * every thread libmilter creates; then caught in this thread only. */
+     * accepts must wait for our handler, not kill the process); caught
+     * in this thread only, before libmilter's threads exist. */
     sigemptyset(&set);
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGTERM);
@@ -320,12 +375,12 @@ int runtime_main(struct smfiDesc *desc, const runtime_opts_t *o, char *err,
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     if (setup(desc, o, err, errlen) < 0)
         return -1;
-    if ((rc = pthread_create(&tid, NULL, milter_thread, NULL)) != 0) {
+    if (catch_signals(&set, err, errlen) < 0)
+        return -1;
+    if ((rc = start_milter_thread(&tid, &set)) != 0) {
         snprintf(err, errlen, "cannot start the milter thread: %s", strerror(rc));
         return -1;
     }
-    if (catch_signals(&set, err, errlen) < 0)
-        return -1;
     log_info("%s: listening on %s", o->name, o->socket);
     wait_signals(o);
     drain(o);

@@ -34,8 +34,9 @@ typedef struct backend_ops {
     const char *name;
     void (*apply)(backend_t *b, const char *key, const gcra_params_t *p, int64_t now_us,
                   uint64_t cost, backend_done_fn done, void *arg);
-    /* 0 and *TAT (0 for an unknown key), or -1. Memory only answers
-     * synchronously; Redis returns -1. */
+    /* 0 and *TAT (0 for an unknown key), or -1 (logged). Synchronous
+     * in both back ends: Redis reads on a blocking connection of its
+     * own, for status queries only. */
     int (*peek)(backend_t *b, const char *key, int64_t *tat);
     /* Calls FN for every live key starting with PREFIX; 0, or -1 when the
      * back end cannot list keys. */

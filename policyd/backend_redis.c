@@ -23,6 +23,7 @@
 
 #include "backend.h"
 #include "backend_redis.h"
+#include "redis_query.h"
 
 /* The same arithmetic as gcra_apply(); numbers are microseconds, well
  * inside a double's exact integers. The key expires when its TAT has
@@ -54,10 +55,12 @@ typedef struct rbackend {
     char host[256];
     int port;                   /* 0: host is a unix socket path */
     struct timeval timeout;
+    const struct timeval *common_timeout;   /* the same, O(1) to arm */
     int backoff_ms;
     struct event *retry;
     char sha[41];
     unsigned long errors;
+    redis_query_t *query;       /* status reads, on a connection of their own */
 } rbackend_t;
 
 typedef struct rreq {
@@ -148,6 +151,25 @@ static void send_script(rreq_t *q, bool by_sha)
     }
 }
 
+/* V in decimal into BUF (32 bytes): snprintf costs more than the rest
+ * of preparing a request. */
+static void decimal(char *buf, long long v)
+{
+    char tmp[24];
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long) v : (unsigned long long) v;
+    size_t n = 0, o = 0;
+
+    do {
+        tmp[n++] = (char) ('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        buf[o++] = '-';
+    while (n > 0)
+        buf[o++] = tmp[--n];
+    buf[o] = '\0';
+}
+
 static void redis_apply(backend_t *b, const char *key, const gcra_params_t *p, int64_t now_us,
                         uint64_t cost, backend_done_fn done, void *arg)
 {
@@ -166,33 +188,48 @@ static void redis_apply(backend_t *b, const char *key, const gcra_params_t *p, i
     q->r = r;
     q->done = done;
     q->arg = arg;
-    snprintf(q->key, sizeof(q->key), KEY_PREFIX "%s", key);
-    snprintf(q->argv_buf[0], 32, "%lld", (long long) now_us);
-    snprintf(q->argv_buf[1], 32, "%lld", (long long) p->interval_us);
-    snprintf(q->argv_buf[2], 32, "%lld", (long long) p->tolerance_us);
-    snprintf(q->argv_buf[3], 32, "%llu", (unsigned long long) cost);
+    size_t klen = strnlen(key, LIMIT_KEY_MAX - 1);
+    memcpy(q->key, KEY_PREFIX, sizeof(KEY_PREFIX) - 1);
+    memcpy(q->key + sizeof(KEY_PREFIX) - 1, key, klen);
+    q->key[sizeof(KEY_PREFIX) - 1 + klen] = '\0';
+    decimal(q->argv_buf[0], (long long) now_us);
+    decimal(q->argv_buf[1], (long long) p->interval_us);
+    decimal(q->argv_buf[2], (long long) p->tolerance_us);
+    decimal(q->argv_buf[3], cost > (uint64_t) INT64_MAX ? INT64_MAX : (long long) cost);
     q->timer = evtimer_new(r->evb, on_timeout, q);
     if (q->timer != NULL)
-        evtimer_add(q->timer, &r->timeout);
+        evtimer_add(q->timer, r->common_timeout);
     send_script(q, true);
 }
 
+/* Status reads: synchronous, see redis_query.h. */
 static int redis_peek(backend_t *b, const char *key, int64_t *tat)
 {
-    (void) b;
-    (void) key;
-    (void) tat;
-    return -1;                  /* asynchronous only */
+    rbackend_t *r = (rbackend_t *) b;
+    char err[256];
+
+    if (redis_query_get(r->query, key, tat, err, sizeof(err)) < 0) {
+        log_warn("policyd: status query: %s", err);
+        return -1;
+    }
+    return 0;
 }
 
 static int redis_scan(backend_t *b, const char *prefix,
                       void (*fn)(void *arg, const char *key, int64_t tat), void *arg)
 {
-    (void) b;
-    (void) prefix;
-    (void) fn;
-    (void) arg;
-    return -1;                  /* asynchronous only */
+    rbackend_t *r = (rbackend_t *) b;
+    char err[256];
+    long n = redis_query_scan(r->query, prefix, fn, arg, err, sizeof(err));
+
+    if (n < 0) {
+        log_warn("policyd: status query: %s", err);
+        return -1;
+    }
+    if (n >= REDIS_QUERY_MAX_KEYS)
+        log_warn("policyd: status: listed only the first %d keys of %s", REDIS_QUERY_MAX_KEYS,
+                 prefix);
+    return 0;
 }
 
 static void redis_tick(backend_t *b, int64_t now_us)
@@ -275,6 +312,7 @@ static void redis_free(backend_t *b)
     if (r->ac != NULL)
         redisAsyncFree(r->ac);  /* pending callbacks run with no reply */
     event_free(r->retry);
+    redis_query_free(r->query);
     free(r);
 }
 
@@ -315,8 +353,14 @@ backend_t *backend_redis_new(struct event_base *evb, const char *target, int tim
     r->timeout.tv_sec = timeout_ms / 1000;
     r->timeout.tv_usec = (timeout_ms % 1000) * 1000;
     r->backoff_ms = 100;
+    /* Every request waits the same time: a common timeout queue. */
+    if ((r->common_timeout = event_base_init_common_timeout(evb, &r->timeout)) == NULL)
+        r->common_timeout = &r->timeout;
     if (parse_target(r, target, err, errlen) < 0
-        || (r->retry = evtimer_new(evb, on_retry, r)) == NULL) {
+        || (r->retry = evtimer_new(evb, on_retry, r)) == NULL
+        || (r->query = redis_query_new(r->host, r->port, timeout_ms, KEY_PREFIX)) == NULL) {
+        if (r->retry != NULL)
+            event_free(r->retry);
         free(r);
         return NULL;
     }

@@ -4,7 +4,6 @@
  * back end's (gcra_apply on the key's state).
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,7 +197,7 @@ void limits_free(limits_t *ls)
 
 static bool at_stage(const limit_t *l, const request_t *req)
 {
-    const char *state = request_get(req, "protocol_state");
+    const char *state = request_value(req, REQ_PROTOCOL_STATE);
 
     return l->stage == STAGE_EOM ? strcasecmp(state, "END-OF-MESSAGE") == 0
                                  : strcasecmp(state, "RCPT") == 0;
@@ -235,38 +234,44 @@ static bool part_value(limit_part_t p, const request_t *req, char *buf, size_t l
     const char *v = "";
 
     switch (p) {
-    case KEY_SASL_USERNAME: v = request_get(req, "sasl_username"); break;
-    case KEY_SENDER: v = request_get(req, "sender"); break;
-    case KEY_SENDER_DOMAIN: v = domain_of(request_get(req, "sender")); break;
-    case KEY_CLIENT_ADDRESS: v = request_get(req, "client_address"); break;
-    case KEY_CLIENT_NET: return client_net(request_get(req, "client_address"), buf, len);
-    case KEY_RECIPIENT: v = request_get(req, "recipient"); break;
-    case KEY_RECIPIENT_DOMAIN: v = domain_of(request_get(req, "recipient")); break;
+    case KEY_SASL_USERNAME: v = request_value(req, REQ_SASL_USERNAME); break;
+    case KEY_SENDER: v = request_value(req, REQ_SENDER); break;
+    case KEY_SENDER_DOMAIN: v = domain_of(request_value(req, REQ_SENDER)); break;
+    case KEY_CLIENT_ADDRESS: v = request_value(req, REQ_CLIENT_ADDRESS); break;
+    case KEY_CLIENT_NET: return client_net(request_value(req, REQ_CLIENT_ADDRESS), buf, len);
+    case KEY_RECIPIENT: v = request_value(req, REQ_RECIPIENT); break;
+    case KEY_RECIPIENT_DOMAIN: v = domain_of(request_value(req, REQ_RECIPIENT)); break;
     }
-    if (*v == '\0' || strlen(v) >= len)
+    size_t n = strlen(v);
+    if (n == 0 || n >= len)
         return false;
-    /* Case never makes a different sender: Alice@Example.COM is alice@example.com. */
-    for (size_t i = 0; v[i]; i++)
-        buf[i] = (char) tolower((unsigned char) v[i]);
-    buf[strlen(v)] = '\0';
+    /* Case never makes a different sender: Alice@Example.COM is alice@example.com.
+     * ASCII only, as the locale must not change a key. */
+    for (size_t i = 0; i < n; i++)
+        buf[i] = v[i] >= 'A' && v[i] <= 'Z' ? (char) (v[i] + 'a' - 'A') : v[i];
+    buf[n] = '\0';
     return true;
 }
 
 bool limit_key(const limit_t *l, const request_t *req, char *buf, size_t buflen)
 {
     char part[300];
-    size_t o;
+    size_t o = strlen(l->name);
 
-    if (!at_stage(l, req) || netlist_match_str(l->exempt, request_get(req, "client_address")))
+    if (!at_stage(l, req) || o >= buflen
+        || (netlist_count(l->exempt) > 0
+            && netlist_match_str(l->exempt, request_value(req, REQ_CLIENT_ADDRESS))))
         return false;
-    o = (size_t) snprintf(buf, buflen, "%s", l->name);
+    memcpy(buf, l->name, o + 1);
     for (size_t i = 0; i < l->nparts; i++) {
         if (!part_value(l->parts[i], req, part, sizeof(part)))
             return false;
-        int n = snprintf(buf + o, buflen - o, "|%s", part);
-        if (n < 0 || (size_t) n >= buflen - o)
+        size_t n = strlen(part);
+        if (o + 1 + n >= buflen)
             return false;
-        o += (size_t) n;
+        buf[o] = '|';
+        memcpy(buf + o + 1, part, n + 1);
+        o += 1 + n;
     }
     /* The key without the limit's name, as the admin wrote it. */
     const char *value = buf + strlen(l->name) + 1;
@@ -292,11 +297,11 @@ uint64_t limit_cost(const limit_t *l, const request_t *req)
     case COUNT_MESSAGES:
         /* At RCPT, once per transaction: Postfix counts the recipients
          * accepted so far, 0 at the first. */
-        return l->stage == STAGE_EOM || number(request_get(req, "recipient_count")) == 0;
+        return l->stage == STAGE_EOM || number(request_value(req, REQ_RECIPIENT_COUNT)) == 0;
     case COUNT_RECIPIENTS:
-        return l->stage == STAGE_RCPT ? 1 : number(request_get(req, "recipient_count"));
+        return l->stage == STAGE_RCPT ? 1 : number(request_value(req, REQ_RECIPIENT_COUNT));
     case COUNT_BYTES:
-        return number(request_get(req, "size"));
+        return number(request_value(req, REQ_SIZE));
     }
     return 0;
 }

@@ -124,7 +124,7 @@ static int start(daemon_t *d, bool foreground, char *err, size_t errlen)
         return EX_UNAVAILABLE;
     const char *metrics = config_str(d->cfg, "policyd", "metrics_listen");
     if (*metrics != '\0') {
-        pmetrics_init();
+        pmetrics_init(d->limits);
         if (metrics_serve(metrics, err, errlen) < 0)
             return EX_UNAVAILABLE;
     }

@@ -10,7 +10,18 @@
 
 pmetrics_t pmetrics;
 
-void pmetrics_init(void)
+static void hits_init(const limits_t *ls)
+{
+    const char *names[MNAMED_MAX];
+    size_t n = 0;
+
+    for (size_t i = 0; ls != NULL && i < limits_count(ls) && n < MNAMED_MAX; i++)
+        names[n++] = limits_get(ls, i)->name;
+    pmetrics.hits = mnamed_new("postern_policyd_limit_hits_total",
+                               "Limit hits by the limit's name.", "limit", names, n);
+}
+
+void pmetrics_init(const limits_t *ls)
 {
     char labels[64];
 
@@ -31,4 +42,5 @@ void pmetrics_init(void)
         pmetrics.actions[a] = metrics_counter("postern_policyd_limit_actions_total",
                                               "Limit hits by the limit's action.", labels);
     }
+    hits_init(ls);
 }

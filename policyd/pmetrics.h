@@ -7,16 +7,19 @@
 #define POSTERN_PMETRICS_H
 
 #include "metrics.h"
+#include "mnamed.h"
 
 #include "limit.h"
 
 typedef struct pmetrics {
     metric_t *requests, *over_limit, *backend_errors, *connections, *decision;
     metric_t *actions[4];       /* by limit_action_t */
+    mnamed_t *hits;             /* by limit name */
 } pmetrics_t;
 
 extern pmetrics_t pmetrics;
 
-void pmetrics_init(void);
+/* LS: the limits at start, one hits counter each (mnamed.h). */
+void pmetrics_init(const limits_t *ls);
 
 #endif

@@ -22,7 +22,18 @@ struct policy {
     policy_stats_t stats;
 };
 
-typedef struct job {
+typedef struct job job_t;
+
+typedef struct charge {
+    job_t *job;
+    const limit_t *limit;
+    char key[LIMIT_KEY_MAX];
+} charge_t;
+
+/* What the audit record and logs say about the request. */
+enum { F_QID, F_CLIENT, F_HELO, F_SENDER, F_RCPT, F_COUNT };
+
+struct job {
     policy_t *p;
     unsigned pending;           /* back end answers still to come, +1 while charging */
     bool failed;
@@ -32,15 +43,13 @@ typedef struct job {
     policy_reply_fn reply;
     void *arg;
     struct timespec t0;
-    /* Copies of what the audit record and logs need. */
-    char qid[32], client[64], helo[128], sender[256], rcpt[256];
-} job_t;
-
-typedef struct charge {
-    job_t *job;
-    const limit_t *limit;
-    char key[LIMIT_KEY_MAX];
-} charge_t;
+    /* Point into the request while policy_decide() runs; into store
+     * once an answer is left for later (the request is gone by then). */
+    const char *field[F_COUNT];
+    char *store;
+    size_t ncharges;
+    charge_t charges[];         /* one per limit */
+};
 
 policy_t *policy_new(const limits_t *limits, backend_t *backend, audit_t *audit,
                      const policy_opts_t *opts)
@@ -76,19 +85,21 @@ static double ms_since(const struct timespec *t0)
 
 static void record_hit(job_t *j, const charge_t *c, const gcra_result_t *r)
 {
-    const char *rcpt[1] = { j->rcpt };
+    const char *rcpt[1] = { j->field[F_RCPT] };
+    const char *qid = j->field[F_QID][0] ? j->field[F_QID] : "NOQUEUE";
     char reason[LIMIT_KEY_MAX + 128], err[256], action[32];
 
     snprintf(reason, sizeof(reason), "rate %s exceeded for key %s", c->limit->rate_text,
              c->key);
     snprintf(action, sizeof(action), "%s%s", j->p->opts.monitor ? "monitor:" : "",
              limit_action_name(c->limit->action));
-    log_notice("%s: policyd: limit %s exceeded by %s (client %s, sender <%s>), retry in %llds,"
-               " action %s", j->qid[0] ? j->qid : "NOQUEUE", c->limit->name, c->key, j->client,
-               j->sender, (long long) (r->retry_after_us / GCRA_SECOND), action);
-    audit_record_t rec = { .component = "policyd", .qid = j->qid[0] ? j->qid : NULL,
-                           .client_ip = j->client, .helo = j->helo, .from = j->sender,
-                           .rcpt = rcpt, .nrcpt = j->rcpt[0] ? 1 : 0, .step = c->limit->name,
+    log_notice("%.32s: policyd: limit %s exceeded by %s (client %.64s, sender <%.256s>),"
+               " retry in %llds, action %s", qid, c->limit->name, c->key, j->field[F_CLIENT],
+               j->field[F_SENDER], (long long) (r->retry_after_us / GCRA_SECOND), action);
+    audit_record_t rec = { .component = "policyd", .qid = j->field[F_QID][0] ? qid : NULL,
+                           .client_ip = j->field[F_CLIENT], .helo = j->field[F_HELO],
+                           .from = j->field[F_SENDER], .rcpt = rcpt,
+                           .nrcpt = rcpt[0][0] ? 1 : 0, .step = c->limit->name,
                            .result = "over-limit", .reason = reason, .action = action,
                            .ms = ms_since(&j->t0) };
     if (j->p->audit != NULL && audit_write(j->p->audit, &rec, err, sizeof(err)) < 0)
@@ -105,12 +116,14 @@ static void finish(job_t *j)
         snprintf(reply, sizeof(reply), "action=DEFER_IF_PERMIT 4.3.0 Rate limit service "
                  "unavailable, try again later");
     else
-        snprintf(reply, sizeof(reply), "action=DUNNO");
+        memcpy(reply, "action=DUNNO", sizeof("action=DUNNO"));
     metric_observe_ms(pmetrics.decision, ms_since(&j->t0));
     if (j->failed)
-        log_err("%s: policyd: %s; answered %s", j->qid[0] ? j->qid : "NOQUEUE", j->why,
+        log_err("%.32s: policyd: %s; answered %s",
+                j->field[F_QID][0] ? j->field[F_QID] : "NOQUEUE", j->why,
                 reply + 7);
     j->reply(j->arg, reply);
+    free(j->store);
     free(j);
 }
 
@@ -128,6 +141,7 @@ static void charged(void *arg, int status, const gcra_result_t *r, const char *e
         j->p->stats.over_limit++;
         metric_add(pmetrics.over_limit, 1);
         metric_add(pmetrics.actions[c->limit->action], 1);
+        mnamed_add(pmetrics.hits, c->limit->name, 1);
         record_hit(j, c, r);
         if (c->limit->action != ACTION_WARN
             && (j->worst == NULL || c->limit->action > j->worst->action)) {
@@ -135,32 +149,43 @@ static void charged(void *arg, int status, const gcra_result_t *r, const char *e
             j->worst_res = *r;
         }
     }
-    free(c);
     if (--j->pending == 0)
         finish(j);
 }
 
-static void copy(char *dst, size_t len, const char *src)
+static const request_known_t field_attr[F_COUNT] = {
+    REQ_QUEUE_ID, REQ_CLIENT_ADDRESS, REQ_HELO_NAME, REQ_SENDER, REQ_RECIPIENT
+};
+
+/* The request's text outlives nothing: copy what the logs need before an
+ * answer is left for later. Bounded like the request. */
+static int keep_fields(job_t *j)
 {
-    snprintf(dst, len, "%s", src);
+    size_t len[F_COUNT], total = 0, o = 0;
+
+    for (int f = 0; f < F_COUNT; f++)
+        total += (len[f] = strlen(j->field[f])) + 1;
+    if ((j->store = malloc(total)) == NULL)
+        return -1;
+    for (int f = 0; f < F_COUNT; f++) {
+        memcpy(j->store + o, j->field[f], len[f] + 1);
+        j->field[f] = j->store + o;
+        o += len[f] + 1;
+    }
+    return 0;
 }
 
 static job_t *job_new(policy_t *p, const request_t *req, policy_reply_fn reply, void *arg)
 {
-    job_t *j = calloc(1, sizeof(*j));
+    size_t n = limits_count(p->limits);
+    job_t *j = malloc(sizeof(*j) + n * sizeof(charge_t));
 
     if (j == NULL)
         return NULL;
-    j->p = p;
-    j->reply = reply;
-    j->arg = arg;
-    j->pending = 1;
+    *j = (job_t) { .p = p, .reply = reply, .arg = arg, .pending = 1 };
     clock_gettime(CLOCK_MONOTONIC, &j->t0);
-    copy(j->qid, sizeof(j->qid), request_get(req, "queue_id"));
-    copy(j->client, sizeof(j->client), request_get(req, "client_address"));
-    copy(j->helo, sizeof(j->helo), request_get(req, "helo_name"));
-    copy(j->sender, sizeof(j->sender), request_get(req, "sender"));
-    copy(j->rcpt, sizeof(j->rcpt), request_get(req, "recipient"));
+    for (int f = 0; f < F_COUNT; f++)
+        j->field[f] = request_value(req, field_attr[f]);
     return j;
 }
 
@@ -176,22 +201,20 @@ int policy_decide(policy_t *p, const request_t *req, int64_t now_us, policy_repl
     for (size_t i = 0; i < limits_count(p->limits); i++) {
         const limit_t *l = limits_get(p->limits, i);
         uint64_t cost = limit_cost(l, req);
-        charge_t *c;
-        if (cost == 0)
+        charge_t *c = &j->charges[j->ncharges];
+        if (cost == 0 || !limit_key(l, req, c->key, sizeof(c->key)))
             continue;
-        if ((c = malloc(sizeof(*c))) == NULL) {
-            j->failed = true;
-            snprintf(j->why, sizeof(j->why), "out of memory");
-            break;
-        }
         c->job = j;
         c->limit = l;
-        if (!limit_key(l, req, c->key, sizeof(c->key))) {
-            free(c);
-            continue;
-        }
+        j->ncharges++;
         j->pending++;
         p->backend->ops->apply(p->backend, c->key, &l->gcra, now_us, cost, charged, c);
+    }
+    if (j->pending > 1 && keep_fields(j) < 0) {
+        /* Answers still to come and nowhere to keep the request's words:
+         * the logs go without them. */
+        for (int f = 0; f < F_COUNT; f++)
+            j->field[f] = "";
     }
     if (--j->pending == 0)
         finish(j);

@@ -33,6 +33,7 @@ struct server {
     unsigned nconns;
     struct conn *conns;         /* every open connection, to close at exit */
     request_t req;              /* one at a time: the loop is single-threaded */
+    const struct timeval *idle; /* a libevent common timeout: O(1) to re-arm */
 };
 
 /* Plain events and read(2)/write(2) rather than bufferevents: a request
@@ -282,8 +283,6 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 {
     server_t *s = arg;
     conn_t *c;
-    struct timeval idle = { s->opts.idle_timeout_ms / 1000,
-                            (s->opts.idle_timeout_ms % 1000) * 1000 };
     int one = 1;
 
     (void) l;
@@ -301,7 +300,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     c->refs = 1;
     peer_name(sa, c->peer, sizeof(c->peer));
     c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_readable, c);
-    if (c->rev == NULL || event_add(c->rev, &idle) < 0) {
+    if (c->rev == NULL || event_add(c->rev, s->idle) < 0) {
         if (c->rev != NULL)
             event_free(c->rev);
         evutil_closesocket(fd);
@@ -356,6 +355,15 @@ server_t *server_new(struct event_base *base, const server_opts_t *o, char *err,
     }
     s->base = base;
     s->opts = *o;
+    /* Every connection has the same idle timeout, re-armed at each
+     * request: a common timeout keeps them in a queue instead of the
+     * timer heap. */
+    struct timeval idle = { o->idle_timeout_ms / 1000, (o->idle_timeout_ms % 1000) * 1000 };
+    if ((s->idle = event_base_init_common_timeout(base, &idle)) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        free(s);
+        return NULL;
+    }
     if (sockspec_parse(o->listen, &s->spec, err, errlen) < 0
         || make_addr(&s->spec, &st, &len) < 0) {
         free(s);

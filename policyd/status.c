@@ -1,8 +1,9 @@
 /*
  * status.c - answer "postern policyd status" on a unix socket of its own
  * (admin only, never on the policy port): counters, one key's state, the
- * most used keys of a limit. Rare and small, so a bufferevent per client
- * and a linear scan of the memory table are fine.
+ * most used keys of a limit. Rare and small, so a bufferevent per client,
+ * a linear scan of the memory table and blocking reads of Redis (see
+ * redis_query.h) are fine.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -86,7 +87,8 @@ static void answer_key(const status_view_t *v, const request_t *cmd, int64_t now
         if (*c >= 'A' && *c <= 'Z')
             *c = (char) (*c - 'A' + 'a');
     if (v->backend->ops->peek(v->backend, key, &tat) < 0) {
-        put(o, "error=the %s back end cannot be queried here\n", v->backend->ops->name);
+        put(o, "error=the %s back end did not answer (see the daemon's log)\n",
+            v->backend->ops->name);
         return;
     }
     uint64_t burst = (uint64_t) (l->gcra.tolerance_us / l->gcra.interval_us);
@@ -135,7 +137,8 @@ static void answer_top(const status_view_t *v, const request_t *cmd, int64_t now
     t->want = want > 0 && want <= TOP_MAX ? (size_t) want : 10;
     snprintf(prefix, sizeof(prefix), "%s|", l->name);
     if (v->backend->ops->scan(v->backend, prefix, consider, t) < 0)
-        put(o, "error=the %s back end cannot list keys here\n", v->backend->ops->name);
+        put(o, "error=the %s back end did not list its keys (see the daemon's log)\n",
+            v->backend->ops->name);
     for (size_t i = 0; i < t->n && t->v[i].tat > now; i++)
         put(o, "key=%s used=%llu\n", t->v[i].key + strlen(prefix),
             (unsigned long long) used_units(l, t->v[i].tat, now));

@@ -27,13 +27,16 @@
 #include "dmarc_psl.h"
 #include "dmarc_record.h"
 #include "dmarc_report.h"
+#include "dmarc_rua.h"
 
 #define MAX_REPORT (16 * 1024 * 1024)
 
 typedef struct send_ctx {
     bool send;
     const char *sendmail;
-    const dmarc_psl_t *psl;
+    dmarc_psl_t *psl;
+    dnsr_t *dns;
+    dmarc_source_t src;         /* authorization records (7.1) */
     const char *from, *receiver;
     int failures;
 } send_ctx_t;
@@ -124,16 +127,33 @@ static int mail_one(const send_ctx_t *s, const char *to, const char *path, const
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-/* RFC 7489 7.1: a rua outside the policy domain's organization needs a
- * _report._dmarc authorisation record we do not check yet; such
- * destinations are skipped and named. */
-static bool same_org(const dmarc_psl_t *psl, const char *addr, const char *domain)
+/* RFC 7489 7.1: a rua outside the policy domain's organization gets
+ * the report only when it publishes an authorization record. A lookup
+ * failure counts as a failure of the run (try again later); a missing
+ * record does not (the destination never asked for these reports). */
+static bool authorized(send_ctx_t *s, const char *domain, const char *addr)
 {
-    char a[DMARC_DOMAIN_MAX + 1], b[DMARC_DOMAIN_MAX + 1];
-    const char *at = strchr(addr, '@');
+    char why[600];
+    dmarc_rua_status_t st = dmarc_rua_check(&s->src, s->psl, domain, addr, why, sizeof why);
 
-    return at != NULL && dmarc_psl_org_domain(psl, at + 1, a, sizeof a) > 0 &&
-           dmarc_psl_org_domain(psl, domain, b, sizeof b) > 0 && strcmp(a, b) == 0;
+    if (st == DMARC_RUA_SAME_ORG || st == DMARC_RUA_AUTHORIZED)
+        return true;
+    fprintf(stderr, "postern: %s: not sent to %s\n", domain, why);
+    if (st == DMARC_RUA_TEMPFAIL)
+        s->failures++;
+    return false;
+}
+
+static void send_to(send_ctx_t *s, const char *path, const char *domain, const char *addr)
+{
+    if (!authorized(s, domain, addr))
+        return;
+    if (mail_one(s, addr, path, domain) < 0) {
+        fprintf(stderr, "postern: %s: sending to %s failed\n", domain, addr);
+        s->failures++;
+    } else {
+        printf("  sent to %s\n", addr);
+    }
 }
 
 static void on_file(void *arg, const char *path, const char *domain, const char *rua)
@@ -147,16 +167,28 @@ static void on_file(void *arg, const char *path, const char *domain, const char 
         if (dmarc_report_rua_address(u, n, addr, sizeof addr) < 0)
             fprintf(stderr, "postern: %s: rua \"%.*s\" is not a usable mailto: URI\n",
                     domain, (int)n, u);
-        else if (!same_org(s->psl, addr, domain))
-            fprintf(stderr, "postern: %s: not sent to %s (external destination)\n",
-                    domain, addr);
-        else if (mail_one(s, addr, path, domain) < 0) {
-            fprintf(stderr, "postern: %s: sending to %s failed\n", domain, addr);
-            s->failures++;
-        } else
-            printf("  sent to %s\n", addr);
+        else
+            send_to(s, path, domain, addr);
         u += n + (u[n] == ',');
     }
+}
+
+/* What --send needs besides the reports: the PSL and a resolver. */
+static int send_open(const config_t *cfg, send_ctx_t *s, char *err, size_t errlen)
+{
+    if (!s->send)
+        return 0;
+    if ((s->psl = dmarc_psl_load(config_str(cfg, "dmarc", "psl_file"), err, errlen)) == NULL ||
+        (s->dns = dnsr_new_from_config(cfg, err, errlen)) == NULL)
+        return -1;
+    s->src = dmarc_source_dns(s->dns);
+    return 0;
+}
+
+static void send_close(send_ctx_t *s)
+{
+    dnsr_free(s->dns);
+    dmarc_psl_free(s->psl);
 }
 
 static int report(const config_t *cfg, const char *period, const char *outdir,
@@ -178,18 +210,17 @@ static int report(const config_t *cfg, const char *period, const char *outdir,
                               receiver ? receiver : host, begin, end };
     dmarc_hist_t *h = dmarc_hist_open(config_str(cfg, "dmarc", "history"),
                                       config_str(cfg, "dmarc", "history_db"), err, sizeof err);
-    dmarc_psl_t *psl = send ? dmarc_psl_load(config_str(cfg, "dmarc", "psl_file"), err,
-                                             sizeof err) : NULL;
-    if (h == NULL || (send && psl == NULL)) {
+    send_ctx_t s = { .send = send, .sendmail = config_str(cfg, "dmarc", "report_sendmail"),
+                     .from = email, .receiver = m.receiver };
+    if (h == NULL || send_open(cfg, &s, err, sizeof err) < 0) {
         fprintf(stderr, "postern: %s\n", err);
         dmarc_hist_close(h);
+        send_close(&s);
         return EX_UNAVAILABLE;
     }
-    send_ctx_t s = { send, config_str(cfg, "dmarc", "report_sendmail"), psl, email,
-                     m.receiver, 0 };
     int n = dmarc_report_write_all(h, &m, outdir, on_file, &s, err, sizeof err);
     dmarc_hist_close(h);
-    dmarc_psl_free(psl);
+    send_close(&s);
     if (n < 0) {
         fprintf(stderr, "postern: %s\n", err);
         return 1;

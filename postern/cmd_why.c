@@ -5,7 +5,6 @@
  *   postern why [-c FILE] [-f LOG]... [--json] [--from ADDR] [--to ADDR]
  *               [--since TIME] [--message-id ID | QUEUEID]
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 
 #include "cmdconf.h"
 #include "commands.h"
+#include "logscan.h"
 #include "why.h"
 
 #define MAX_LOGS 16
@@ -40,31 +40,40 @@ static int why_usage(void)
     return EX_USAGE;
 }
 
-/* Calls FN on every line of every log that passes the prefilter. */
+typedef struct pass {
+    why_run_t *w;
+    void (*fn)(why_run_t *, json_t *);
+} pass_t;
+
+/* A line the byte search found: parsed only when the prefilter agrees. */
+static int candidate(void *arg, const char *line, size_t len)
+{
+    pass_t *p = arg;
+
+    if (!why_prefilter(&p->w->q, line, len))
+        return 0;
+    json_t *r = json_loadb(line, len, 0, NULL);
+    if (json_is_object(r))
+        p->fn(p->w, r);
+    json_decref(r);
+    return 0;
+}
+
+/* Calls FN on every record of every log that matches the byte search
+ * and the prefilter; FN asks why_match or learns from the record. */
 static int scan(why_run_t *w, void (*fn)(why_run_t *, json_t *))
 {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
+    const char *needles[WHY_MAX_CONNS + 1];
+    bool nocase;
+    size_t n = why_needles(&w->q, needles, WHY_MAX_CONNS + 1, &nocase);
+    pass_t p = { w, fn };
+    char err[256];
 
-    for (size_t i = 0; i < w->nlogs; i++) {
-        FILE *f = fopen(w->logs[i], "r");
-        if (f == NULL) {
-            fprintf(stderr, "postern: %s: %s\n", w->logs[i], strerror(errno));
-            free(line);
+    for (size_t i = 0; i < w->nlogs; i++)
+        if (logscan_file(w->logs[i], needles, n, nocase, candidate, &p, err, sizeof(err)) < 0) {
+            fprintf(stderr, "postern: %s: %s\n", w->logs[i], err);
             return EX_NOINPUT;
         }
-        while ((n = getline(&line, &cap, f)) > 0) {
-            if (!why_prefilter(&w->q, line, (size_t) n))
-                continue;
-            json_t *r = json_loadb(line, (size_t) n, 0, NULL);
-            if (json_is_object(r))
-                fn(w, r);
-            json_decref(r);
-        }
-        fclose(f);
-    }
-    free(line);
     return 0;
 }
 

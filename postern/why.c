@@ -32,6 +32,27 @@ static bool plain(const char *addr)
     return true;
 }
 
+size_t why_needles(const why_query_t *q, const char **out, size_t max, bool *nocase)
+{
+    size_t n = 0;
+
+    *nocase = false;
+    if (q->qid != NULL) {
+        if (q->nconns + 1 > max)
+            return 0;
+        out[n++] = q->qid;
+        for (size_t i = 0; i < q->nconns; i++)
+            out[n++] = q->conns[i];
+        return n;
+    }
+    *nocase = true;
+    if (max > 0 && q->from != NULL && *q->from != '\0' && plain(q->from))
+        out[n++] = q->from;
+    else if (max > 0 && q->to != NULL && *q->to != '\0' && plain(q->to))
+        out[n++] = q->to;
+    return n;
+}
+
 bool why_prefilter(const why_query_t *q, const char *line, size_t len)
 {
     if (q->qid != NULL) {

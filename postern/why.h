@@ -14,8 +14,10 @@
  *	steps belong to the message too, so a queue id query reads the log
  *	twice: once to learn the connection ids, once to select.
  *
- *	why_prefilter() is a byte search that rejects most lines without
- *	parsing JSON, which is what makes a 1 GB log a few seconds' work.
+ *	why_needles() names what a byte search of the whole file can look
+ *	for, and why_prefilter() checks a line found that way without
+ *	parsing JSON: only the few lines that pass are parsed, which is
+ *	what makes a 1 GB log a matter of seconds.
  *	All functions are pure.
  */
 #ifndef POSTERN_WHY_H
@@ -35,6 +37,15 @@ typedef struct why_query {
     const char *conns[WHY_MAX_CONNS];  /* learned connection ids */
     size_t nconns;
 } why_query_t;
+
+/* The byte strings one of which every line that matches Q holds, for a
+ * search of the whole file before lines are looked at (logscan.h): the
+ * queue id and the learned connection ids; or else the sender, or else
+ * the recipient, to be compared regardless of case (*NOCASE). Writes at
+ * most MAX pointers (borrowed from Q) to OUT and returns how many; 0
+ * when no byte string narrows the search (a --since query alone, or an
+ * address JSON would escape). */
+size_t why_needles(const why_query_t *q, const char **out, size_t max, bool *nocase);
 
 /* False when LINE cannot match Q (cheap); true means "parse and ask
  * why_match". */

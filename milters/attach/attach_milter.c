@@ -24,6 +24,7 @@
 #include "adecide.h"
 #include "areport.h"
 #include "arule.h"
+#include "attach_metrics.h"
 #include "attach_conf.h"
 #include "attach_milter.h"
 #include "awalk.h"
@@ -44,8 +45,8 @@ typedef struct astate {
 } astate_t;
 
 typedef struct conn {
+    menv_t *env;                /* first: see mglue.h */
     astate_t *st;
-    menv_t *env;
     acollect_t *col;
     bool failed;
     char why[256];
@@ -111,27 +112,17 @@ static void conn_fail(conn_t *c, const char *why)
 
 static sfsistat a_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-    conn_t *c = calloc(1, sizeof(*c));
+    conn_t *c = mglue_conn_new(ctx, host, sa, sizeof(conn_t));
 
     if (c == NULL)
         return SMFIS_TEMPFAIL;
     c->st = milterd_acquire();
-    c->env = mglue_connect(ctx, host, sa);
     c->col = acollect_new(c->st->spill, c->st->max_msg, c->st->tmpdir);
-    if (c->env == NULL || c->col == NULL) {
-        menv_free(c->env);
-        acollect_free(c->col);
+    if (c->col == NULL) {
         milterd_release(c->st);
-        free(c);
+        mglue_conn_free(ctx, c);
         return SMFIS_TEMPFAIL;
     }
-    smfi_setpriv(ctx, c);
-    return SMFIS_CONTINUE;
-}
-
-static sfsistat a_helo(SMFICTX *ctx, char *helo)
-{
-    menv_set_helo(conn_of(ctx)->env, helo);
     return SMFIS_CONTINUE;
 }
 
@@ -142,12 +133,6 @@ static sfsistat a_envfrom(SMFICTX *ctx, char **argv)
     mglue_mail(ctx, c->env, argv);
     acollect_reset(c->col);
     c->failed = false;
-    return SMFIS_CONTINUE;
-}
-
-static sfsistat a_envrcpt(SMFICTX *ctx, char **argv)
-{
-    mglue_rcpt(ctx, conn_of(ctx)->env, argv);
     return SMFIS_CONTINUE;
 }
 
@@ -213,6 +198,7 @@ static sfsistat fail(SMFICTX *ctx, conn_t *c, const char *qid, const struct time
     log_err("%s: attach: %saction=%s cause=error reason=\"%s\"", qid,
             c->st->monitor ? "monitor " : "", mact_name(a), c->why);
     audit(c, "error", c->why, mact_audit_name(a, c->st->monitor), ms_since(t0), NULL);
+    attach_metrics_decision("error", a, NULL);
     if (a == MACT_TAG && !c->st->monitor)
         smfi_addheader(ctx, (char *) c->st->tag_header, "action=tag; cause=error");
     return mglue_apply(ctx, &r, c->st->monitor);
@@ -300,6 +286,7 @@ static void report(conn_t *c, const areport_t *rp, const char *qid, double ms)
 {
     const arule_verdict_t *v = rp->verdict;
     char line[1024], reason[MACT_MAX_TEXT + 1];
+    const char *rule = NULL;
     json_t *extra = areport_json(rp);
 
     areport_line(rp, line, sizeof(line));
@@ -307,10 +294,13 @@ static void report(conn_t *c, const areport_t *rp, const char *qid, double ms)
         log_info("%s: attach: %s", qid, line);
     else
         log_notice("%s: attach: %s", qid, line);
-    if (v->decisive >= 0 && strcmp(rp->decision->cause, "rule") == 0)
+    if (v->decisive >= 0 && strcmp(rp->decision->cause, "rule") == 0) {
         snprintf(reason, sizeof(reason), "%s", v->hits[v->decisive].reason);
-    else
+        rule = arule_set_name(rp->rules, v->hits[v->decisive].rule);
+    } else {
         areport_reply(rp, reason, sizeof(reason));
+    }
+    attach_metrics_decision(rp->decision->cause, rp->decision->action, rule);
     audit(c, rp->decision->cause, reason, mact_audit_name(rp->decision->action, rp->monitor),
           ms, extra);
     json_decref(extra);
@@ -336,6 +326,7 @@ static sfsistat a_eom(SMFICTX *ctx)
             conn_fail(c, err);
         else if ((w = awalk_run(st->walk, data, len)) == NULL)
             conn_fail(c, "out of memory while walking the message");
+        attach_metrics_parse(ms_since(&t0));
     }
     if (c->failed)
         return fail(ctx, c, qid, &t0);
@@ -380,10 +371,8 @@ static sfsistat a_close(SMFICTX *ctx)
     if (c == NULL)
         return SMFIS_CONTINUE;
     acollect_free(c->col);
-    menv_free(c->env);
     milterd_release(c->st);
-    free(c);
-    smfi_setpriv(ctx, NULL);
+    mglue_conn_free(ctx, c);
     return SMFIS_CONTINUE;
 }
 
@@ -394,9 +383,9 @@ static struct smfiDesc attach_desc = {
     .xxfi_version = SMFI_VERSION,
     .xxfi_flags = ATTACH_ACTIONS,
     .xxfi_connect = a_connect,
-    .xxfi_helo = a_helo,
+    .xxfi_helo = mglue_helo,
     .xxfi_envfrom = a_envfrom,
-    .xxfi_envrcpt = a_envrcpt,
+    .xxfi_envrcpt = mglue_envrcpt,
     .xxfi_header = a_header,
     .xxfi_eoh = a_eoh,
     .xxfi_body = a_body,
@@ -428,4 +417,5 @@ const milterd_spec_t attach_milterd_spec = {
     .proto = &attach_proto,
     .state_new = state_new,
     .state_free = state_free,
+    .metrics_init = attach_metrics_init,
 };

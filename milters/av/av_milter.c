@@ -22,6 +22,7 @@
 #include "milterd.h"
 
 #include "av_conf.h"
+#include "av_metrics.h"
 #include "av_milter.h"
 #include "avpolicy.h"
 #include "avscan.h"
@@ -43,7 +44,7 @@ typedef struct state {
 } state_t;
 
 typedef struct conn {
-    menv_t *env;
+    menv_t *env;                /* first: see mglue.h */
     avspool_t *spool;
     unsigned own_fields;        /* incoming fields with our header's name */
     char spool_err[128];
@@ -75,6 +76,7 @@ static avscan_t *scanner_new(const config_t *cfg, char *err, size_t errlen)
         .no_cache = !config_bool(cfg, "av", "scan_cache"),
         .max_scans = (unsigned) config_int(cfg, "av", "max_scans"),
         .note = note_to_log,
+        .reloaded = av_metrics_reload,
     };
     if (o.dbdir == NULL || o.dbdir[0] == '\0') {
         snprintf(err, errlen, "[av] database_dir: required by the clamav back end");
@@ -168,19 +170,8 @@ static void spool_add(conn_t *c, const void *data, size_t len)
 
 static sfsistat a_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-    conn_t *c = calloc(1, sizeof(*c));
-
-    if (c == NULL || (c->env = mglue_connect(ctx, host, sa)) == NULL) {
-        free(c);
+    if (mglue_conn_new(ctx, host, sa, sizeof(conn_t)) == NULL)
         return SMFIS_TEMPFAIL;
-    }
-    smfi_setpriv(ctx, c);
-    return SMFIS_CONTINUE;
-}
-
-static sfsistat a_helo(SMFICTX *ctx, char *helo)
-{
-    menv_set_helo(conn_of(ctx)->env, helo);
     return SMFIS_CONTINUE;
 }
 
@@ -199,12 +190,6 @@ static sfsistat a_envfrom(SMFICTX *ctx, char **argv)
     if (c->spool == NULL)
         log_warn("%s: av: %s", qid_of(c->env), err);
     milterd_release(st);
-    return SMFIS_CONTINUE;
-}
-
-static sfsistat a_envrcpt(SMFICTX *ctx, char **argv)
-{
-    mglue_rcpt(ctx, conn_of(ctx)->env, argv);
     return SMFIS_CONTINUE;
 }
 
@@ -325,6 +310,7 @@ static sfsistat a_eom(SMFICTX *ctx)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     scan_message(st, c, &r);
     scan_ms = ms_since(&t0);
+    av_metrics_scan(r.status, scan_ms);
     avpolicy_decide(&st->policy, &r, &v);
     if (!st->monitor && v.header && !mact_stops(v.reply.action))
         put_header(ctx, st, c, &v);
@@ -342,9 +328,7 @@ static sfsistat a_close(SMFICTX *ctx)
 
     a_abort(ctx);
     if (c != NULL) {
-        menv_free(c->env);
-        free(c);
-        smfi_setpriv(ctx, NULL);
+        mglue_conn_free(ctx, c);
     }
     return SMFIS_CONTINUE;
 }
@@ -354,9 +338,9 @@ static struct smfiDesc av_desc = {
     .xxfi_version = SMFI_VERSION,
     .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
     .xxfi_connect = a_connect,
-    .xxfi_helo = a_helo,
+    .xxfi_helo = mglue_helo,
     .xxfi_envfrom = a_envfrom,
-    .xxfi_envrcpt = a_envrcpt,
+    .xxfi_envrcpt = mglue_envrcpt,
     .xxfi_header = a_header,
     .xxfi_eoh = a_eoh,
     .xxfi_body = a_body,
@@ -381,4 +365,5 @@ static const conf_section_t *const own[] = { &av_conf_section, NULL };
 const milterd_spec_t av_milter_spec = {
     .component = "av", .daemon = "postern-av", .sections = own, .desc = &av_desc,
     .proto = &av_proto, .state_new = state_new, .state_free = state_free,
+    .metrics_init = av_metrics_init,
 };

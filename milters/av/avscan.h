@@ -85,6 +85,9 @@ struct avscan {
 /* Reports from a back end's own thread (database reloads). LEVEL is a
  * log_level_t. */
 typedef void (*avscan_note_fn)(void *arg, int level, const char *msg);
+/* Called after each rebuild of the engine for a changed database
+ * directory (not the first load): OK false when the old one was kept. */
+typedef void (*avscan_reload_fn)(void *arg, bool ok);
 
 typedef struct avscan_clamav_opts {
     const char *dbdir;
@@ -96,6 +99,7 @@ typedef struct avscan_clamav_opts {
     bool no_cache;              /* rescan files seen clean before */
     unsigned max_scans;         /* scans at once, others wait; 0: CPUs */
     avscan_note_fn note;
+    avscan_reload_fn reloaded;  /* may be NULL; gets NOTE_ARG too */
     void *note_arg;
 } avscan_clamav_opts_t;
 

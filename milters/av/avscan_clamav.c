@@ -197,6 +197,8 @@ static int reload(clamav_t *c, bool force, char *err, size_t errlen)
     rc = 1;
 out:
     pthread_mutex_unlock(&c->reload);
+    if (rc != 0 && !force && c->o.reloaded != NULL)
+        c->o.reloaded(c->o.note_arg, rc > 0);
     return rc;
 }
 

@@ -19,6 +19,7 @@
 #include "milterd.h"
 
 #include "dkim_conf.h"
+#include "dkim_metrics.h"
 #include "dkim_milter.h"
 #include "dkim_state.h"
 
@@ -31,7 +32,7 @@ typedef struct hfield {
 } hfield_t;
 
 typedef struct conn {
-    menv_t *env;
+    menv_t *env;                /* first: see mglue.h */
     dkim_state_t *st;           /* held from MAIL to end of message */
     mact_authres_t ar;
     dkim_role_t role;
@@ -86,19 +87,8 @@ static void message_end(conn_t *c)
 
 static sfsistat k_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-    conn_t *c = calloc(1, sizeof(*c));
-
-    if (c == NULL || (c->env = mglue_connect(ctx, host, sa)) == NULL) {
-        free(c);
+    if (mglue_conn_new(ctx, host, sa, sizeof(conn_t)) == NULL)
         return SMFIS_TEMPFAIL;
-    }
-    smfi_setpriv(ctx, c);
-    return SMFIS_CONTINUE;
-}
-
-static sfsistat k_helo(SMFICTX *ctx, char *helo)
-{
-    menv_set_helo(conn_of(ctx)->env, helo);
     return SMFIS_CONTINUE;
 }
 
@@ -115,12 +105,6 @@ static sfsistat k_envfrom(SMFICTX *ctx, char **argv)
     in.auth = menv_auth(c->env);
     in.daemon_name = menv_daemon_name(c->env);
     c->role = dkim_select_role(&in, &c->st->select, &c->why);
-    return SMFIS_CONTINUE;
-}
-
-static sfsistat k_envrcpt(SMFICTX *ctx, char **argv)
-{
-    mglue_rcpt(ctx, conn_of(ctx)->env, argv);
     return SMFIS_CONTINUE;
 }
 
@@ -276,6 +260,7 @@ static sfsistat sign_eom(SMFICTX *ctx, conn_t *c)
             ok = false;
             mact_reply_init(&r, st->on_sign_error, "4.7.0", "DKIM signing failed, try again later");
         }
+        dkim_metrics_signed(k->alg, ok);
         audit_one(c, "sign", ok ? "signed" : "error", ok ? c->why : dkim_msg_error(c->msg),
                   r.action, x);
         log_info("%s: dkim: sign %s %s %s %s%s", qid_of(c), k->sdid, k->selector, alg,
@@ -309,6 +294,7 @@ static sfsistat verify_eom(SMFICTX *ctx, conn_t *c)
     for (size_t i = 0; i < n; i++) {
         json_t *x = extra_of(res[i].domain, res[i].selector, res[i].alg, res[i].bits);
 
+        dkim_metrics_verified(res[i].res);
         audit_one(c, "verify", dkim_result_name(res[i].res), res[i].reason, r.action, x);
         log_info("%s: dkim: verify %s %s %s %s%s%s%s action=%s%s", qid_of(c), res[i].domain,
                  res[i].selector, res[i].alg, dkim_result_name(res[i].res),
@@ -317,6 +303,7 @@ static sfsistat verify_eom(SMFICTX *ctx, conn_t *c)
         json_decref(x);
     }
     if (n == 0) {
+        dkim_metrics_verified(DKIM_RES_NONE);
         audit_one(c, "verify", "none", "no signature", r.action, NULL);
         log_info("%s: dkim: verify none (no signature) action=%s", qid_of(c),
                  mact_name(r.action));
@@ -343,6 +330,7 @@ static sfsistat k_eom(SMFICTX *ctx)
 
         mact_reply_init(&r, c->st->policy.on_temperror, "4.7.0",
                         "DKIM verification failed, try again");
+        dkim_metrics_unverifiable();
         audit_one(c, "verify", "error", "internal error", r.action, NULL);
         rc = mglue_apply(ctx, &r, c->st->monitor);
     }
@@ -366,9 +354,7 @@ static sfsistat k_close(SMFICTX *ctx)
     if (c != NULL) {
         message_end(c);
         free(c->hdrs);
-        menv_free(c->env);
-        free(c);
-        smfi_setpriv(ctx, NULL);
+        mglue_conn_free(ctx, c);
     }
     return SMFIS_CONTINUE;
 }
@@ -390,9 +376,9 @@ static struct smfiDesc desc = {
     .xxfi_version = SMFI_VERSION,
     .xxfi_flags = DKIM_ACTIONS,
     .xxfi_connect = k_connect,
-    .xxfi_helo = k_helo,
+    .xxfi_helo = mglue_helo,
     .xxfi_envfrom = k_envfrom,
-    .xxfi_envrcpt = k_envrcpt,
+    .xxfi_envrcpt = mglue_envrcpt,
     .xxfi_header = k_header,
     .xxfi_eoh = k_eoh,
     .xxfi_body = k_body,
@@ -418,4 +404,5 @@ static const conf_section_t *const own[] = { &dkim_conf_section, NULL };
 const milterd_spec_t dkim_milter_spec = {
     .component = "dkim", .daemon = "postern-dkim", .sections = own,
     .desc = &desc, .proto = &proto, .state_new = state_new, .state_free = state_free,
+    .metrics_init = dkim_metrics_init,
 };

@@ -43,7 +43,9 @@ static const conf_key_t dmarc_keys[] = {
     { "report_email", CONF_STRING, "", NULL, 0, 0,
       "Contact address in aggregate reports; empty means postmaster@ the host name." },
     { "report_sendmail", CONF_PATH, "/usr/sbin/sendmail", NULL, 0, 0,
-      "Program \"postern dmarc report --send\" hands each report mail to (sendmail -oi -f FROM -- TO)." },
+      "Program \"postern dmarc report --send\" hands each report mail to (sendmail -oi -f FROM -- TO). "
+      "An rua outside the policy domain's organization gets mail only with its RFC 7489 7.1 "
+      "authorization record, looked up with the [global] DNS settings." },
     { NULL, CONF_STRING, NULL, NULL, 0, 0, NULL }
 };
 static const conf_key_t *const dmarc_keysets[] = { conf_milter_keys, dmarc_keys, NULL };

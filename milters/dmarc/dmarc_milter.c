@@ -30,6 +30,7 @@
 
 #include "dmarc_arin.h"
 #include "dmarc_audit.h"
+#include "dmarc_metrics.h"
 #include "dmarc_conf.h"
 #include "dmarc_dkim.h"
 #include "dmarc_eval.h"
@@ -60,7 +61,7 @@ typedef struct state {
 } state_t;
 
 typedef struct conn {
-    menv_t *env;
+    menv_t *env;                /* first: see mglue.h */
     state_t *st;                /* held from MAIL to end of message */
     mact_authres_t ar;
     dmarc_arin_t arin;          /* chained: their SPF and DKIM results */
@@ -175,19 +176,8 @@ static void message_end(conn_t *c)
 
 static sfsistat m_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-    conn_t *c = calloc(1, sizeof(*c));
-
-    if (c == NULL || (c->env = mglue_connect(ctx, host, sa)) == NULL) {
-        free(c);
+    if (mglue_conn_new(ctx, host, sa, sizeof(conn_t)) == NULL)
         return SMFIS_TEMPFAIL;
-    }
-    smfi_setpriv(ctx, c);
-    return SMFIS_CONTINUE;
-}
-
-static sfsistat m_helo(SMFICTX *ctx, char *helo)
-{
-    menv_set_helo(conn_of(ctx)->env, helo);
     return SMFIS_CONTINUE;
 }
 
@@ -206,12 +196,6 @@ static sfsistat m_envfrom(SMFICTX *ctx, char **argv)
     c->msg = dkim_msg_verify(c->st->dkim, "dmarc", err, sizeof(err));
     if (c->msg == NULL)
         log_err("%s: dmarc: dkim: %s", qid_of(c), err);
-    return SMFIS_CONTINUE;
-}
-
-static sfsistat m_envrcpt(SMFICTX *ctx, char **argv)
-{
-    mglue_rcpt(ctx, conn_of(ctx)->env, argv);
     return SMFIS_CONTINUE;
 }
 
@@ -390,6 +374,7 @@ static sfsistat m_eom(SMFICTX *ctx)
             mglue_authres_add(ctx, value);
     }
     audit_one(c, &o, &in);
+    dmarc_metrics_outcome(&o);
     history_one(c, &o, &in);
     if (dmarc_audit_line(&o, line, sizeof(line)) < 0)
         snprintf(line, sizeof(line), "dmarc: %s action=%s", dmarc_audit_result(&o),
@@ -415,9 +400,7 @@ static sfsistat m_close(SMFICTX *ctx)
 
     if (c != NULL) {
         message_end(c);
-        menv_free(c->env);
-        free(c);
-        smfi_setpriv(ctx, NULL);
+        mglue_conn_free(ctx, c);
     }
     return SMFIS_CONTINUE;
 }
@@ -429,9 +412,9 @@ static struct smfiDesc desc = {
     .xxfi_version = SMFI_VERSION,
     .xxfi_flags = DMARC_ACTIONS,
     .xxfi_connect = m_connect,
-    .xxfi_helo = m_helo,
+    .xxfi_helo = mglue_helo,
     .xxfi_envfrom = m_envfrom,
-    .xxfi_envrcpt = m_envrcpt,
+    .xxfi_envrcpt = mglue_envrcpt,
     .xxfi_header = m_header,
     .xxfi_eoh = m_eoh,
     .xxfi_body = m_body,
@@ -457,4 +440,5 @@ static const conf_section_t *const own[] = { &dmarc_conf_section, NULL };
 const milterd_spec_t dmarc_milter_spec = {
     .component = "dmarc", .daemon = "postern-dmarc", .sections = own,
     .desc = &desc, .proto = &proto, .state_new = state_new, .state_free = state_free,
+    .metrics_init = dmarc_metrics_init,
 };

@@ -18,7 +18,7 @@ typedef struct collect {
 
 /* dmarc-version = "v" *WSP "=" *WSP "DMARC1" (RFC 7489 6.4): "v" is
  * case-insensitive, "DMARC1" is not; it must end there. */
-static bool is_dmarc(const char *t, size_t n)
+bool dmarc_record_is_dmarc(const char *t, size_t n)
 {
     size_t i = 0;
 
@@ -40,7 +40,7 @@ static void collect_each(void *cbarg, const char *txt, size_t len)
 {
     collect_t *c = cbarg;
 
-    if (!is_dmarc(txt, len))
+    if (!dmarc_record_is_dmarc(txt, len))
         return;
     if (++c->ndmarc > 1)
         return;

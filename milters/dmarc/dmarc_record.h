@@ -78,6 +78,12 @@ typedef struct dmarc_record {
 int dmarc_record_discover(const dmarc_source_t *src, const dmarc_psl_t *psl,
                           const char *from_domain, dmarc_record_t *out);
 
+/* Whether the LEN bytes of TXT start with the version tag "v=DMARC1"
+ * (RFC 7489 6.4: "v" in any case, "DMARC1" exactly, then the end, ";"
+ * or white space). Also how 7.1's report authorization records are
+ * recognised. */
+bool dmarc_record_is_dmarc(const char *txt, size_t len);
+
 /* "found", "none", "multiple", "temperror", "invalid". */
 const char *dmarc_rec_status_name(dmarc_rec_status_t st);
 

@@ -571,7 +571,7 @@ static spf_result_t check_host(run_t *r, const char *domain, int depth)
         return SPF_RESULT_PERMERROR;
     }
     if (!name_ok(domain)) {
-        snprintf(r->v->reason, sizeof(r->v->reason), "not a valid domain: %s", domain);
+        snprintf(r->v->reason, sizeof(r->v->reason), "not a valid domain: %.200s", domain);
         return SPF_RESULT_NONE;
     }
     res = fetch_record(r, domain, &rec);

@@ -9,7 +9,9 @@
  * logs it with the recipient and queue-less "NOQUEUE: milter-reject"
  * line admins search for; everything else is carried out at the end of
  * the message, where the queue id is known and header fields may be
- * added.
+ * added. So the HELO, MAIL FROM and header callbacks only ever continue,
+ * and over unix: the MTA does not wait for their answers (spf_proto.quiet);
+ * one that could refuse would have to leave that list.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -34,6 +36,7 @@
 #include "spf_dnsr.h"
 #include "spf_eval.h"
 #include "spf_header.h"
+#include "spf_metrics.h"
 #include "spf_milter.h"
 #include "spf_policy.h"
 
@@ -50,7 +53,7 @@ typedef struct state {
 
 /* One SMTP session; the message part is reset at each MAIL FROM. */
 typedef struct conn {
-    menv_t *env;
+    menv_t *env;                /* first: see mglue.h */
     mact_authres_t ar;
     bool helo_done;             /* helo verdict is for the current HELO */
     spf_verdict_t helo;
@@ -142,7 +145,19 @@ static json_t *audit_extra(const conn_t *c, bool monitor)
     return x;
 }
 
-/* One log line and one audit record per message. */
+/* The metrics: each identity checked, once per message. */
+static void count(const conn_t *c)
+{
+    if (c->skip != SPF_SKIP_NONE) {
+        spf_metrics_skipped(c->skip);
+        return;
+    }
+    spf_metrics_result(c->mf.identity, c->mf.result);
+    if (c->helo_done && c->mf.identity != SPF_ID_HELO)
+        spf_metrics_result(SPF_ID_HELO, c->helo.result);
+}
+
+/* One log line, one audit record and the metrics, once per message. */
 static void report(conn_t *c, const state_t *st)
 {
     const char *qid = menv_qid(c->env);
@@ -159,6 +174,7 @@ static void report(conn_t *c, const state_t *st)
     if (c->reported)
         return;
     c->reported = true;
+    count(c);
     menv_audit_fill(c->env, &a);
     if (audit_write(st->audit, &a, err, sizeof(err)) < 0)
         log_warn("%s: spf: audit: %s", qid ? qid : "NOQUEUE", err);
@@ -223,13 +239,8 @@ static void add_fields(SMFICTX *ctx, conn_t *c, const state_t *st)
 
 static sfsistat s_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-    conn_t *c = calloc(1, sizeof(*c));
-
-    if (c == NULL || (c->env = mglue_connect(ctx, host, sa)) == NULL) {
-        free(c);
+    if (mglue_conn_new(ctx, host, sa, sizeof(conn_t)) == NULL)
         return SMFIS_TEMPFAIL;
-    }
-    smfi_setpriv(ctx, c);
     return SMFIS_CONTINUE;
 }
 
@@ -309,18 +320,6 @@ static sfsistat s_eom(SMFICTX *ctx)
     return rc;
 }
 
-static sfsistat s_close(SMFICTX *ctx)
-{
-    conn_t *c = conn_of(ctx);
-
-    if (c != NULL) {
-        menv_free(c->env);
-        free(c);
-        smfi_setpriv(ctx, NULL);
-    }
-    return SMFIS_CONTINUE;
-}
-
 struct smfiDesc spf_desc = {
     .xxfi_name = "postern-spf",
     .xxfi_version = SMFI_VERSION,
@@ -331,12 +330,16 @@ struct smfiDesc spf_desc = {
     .xxfi_envrcpt = s_envrcpt,
     .xxfi_header = s_header,
     .xxfi_eom = s_eom,
-    .xxfi_close = s_close,
+    .xxfi_close = mglue_close,
 };
 
 const runtime_proto_t spf_proto = {
     .actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
     .skip = SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NOEOH,
+    /* HELO, MAIL FROM and the header callbacks only collect (a verdict
+     * is answered at RCPT TO or at the end), so the MTA need not wait
+     * for them: two round trips a message instead of ten or more. */
+    .quiet = SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_DATA | SMFIP_NR_HDR,
     .macros = {
         [SMFIM_CONNECT] = MGLUE_CONNECT_MACROS,
         [SMFIM_ENVFROM] = MGLUE_MAIL_MACROS,

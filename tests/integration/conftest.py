@@ -1,10 +1,29 @@
 """pytest fixtures for the integration tests: each starts a real server
 for one test and stops it afterwards, whatever the test did."""
 import os
+import shutil
 
 import pytest
 
 import harness
+
+
+REPORTED = set()        # sanitizer reports a test already failed on
+
+
+@pytest.fixture(autouse=True)
+def no_sanitizer_report():
+    """Fails the test when a process wrote an AddressSanitizer, LeakSanitizer
+    or UBSan report while it ran (harness.SANITIZER_DIR). Set up before and
+    so torn down after the test's own fixtures: reports written when the
+    daemons stop (leaks) count too."""
+    before = set(harness.sanitizer_reports())
+    yield
+    new = harness.sanitizer_reports(before)
+    REPORTED.update(new)
+    if new:
+        pytest.fail("sanitizer report(s) during the test:\n" + "\n".join(
+            "--- %s\n%s" % (name, text[:4000]) for name, text in new.items()), pytrace=False)
 
 
 @pytest.fixture
@@ -74,3 +93,11 @@ def pytest_sessionfinish(session, exitstatus):
     if left:
         print("\nintegration: killed processes left running: %s" % left)
         session.exitstatus = 1
+    # Reports no test failed on: written between tests or by the
+    # processes just killed.
+    late = harness.sanitizer_reports(REPORTED)
+    if late:
+        for name, text in late.items():
+            print("\nintegration: sanitizer report %s after the tests:\n%s" % (name, text[:4000]))
+        session.exitstatus = 1
+    shutil.rmtree(harness.SANITIZER_DIR, ignore_errors=True)

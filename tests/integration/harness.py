@@ -20,6 +20,46 @@ import time
 STARTED_PIDS = set()    # every process we started, checked at session end
 
 
+# ---------------------------------------------------------------- sanitizers
+# In the AddressSanitizer + UBSan build (scripts/test.sh) a report must fail
+# the test during which it was written, whichever process wrote it: a
+# daemon in the foreground, one "postern run" started (its stderr is
+# /dev/null once it detaches), or a command. So every process started from
+# here writes its reports into one directory (log_path; files REPORT.PID),
+# which conftest.py checks after each test, and Daemon.stop() also looks
+# for a report in the daemon's own log, for a process started with an
+# environment of its own. Outside a sanitizer build nothing is written.
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+SANITIZER_DIR = tempfile.mkdtemp(prefix="postern-sanitizer-")
+os.chmod(SANITIZER_DIR, 0o1777)     # daemons drop to postfix or nobody
+for _var in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
+    # Both: with -fsanitize=address,undefined either may be the one read.
+    _opts = os.environ.get(_var, "")
+    os.environ[_var] = (_opts + ":" if _opts else "") + "log_path=" + \
+        os.path.join(SANITIZER_DIR, "report")
+
+
+def sanitizer_reports(seen=()):
+    """{file name: text} of the sanitizer reports written so far, except
+    the names in SEEN."""
+    out = {}
+    for name in sorted(os.listdir(SANITIZER_DIR)):
+        if name not in seen:
+            with open(os.path.join(SANITIZER_DIR, name), errors="replace") as f:
+                out[name] = f.read()
+    return out
+
+
+def sanitizer_report_in(text):
+    """The sanitizer report in TEXT (from its first line, at most 4000
+    characters), or None."""
+    at = [i for i in (text.find(m) for m in SANITIZER_MARKS) if i >= 0]
+    if not at:
+        return None
+    start = text.rfind("\n", 0, min(at)) + 1
+    return text[start:start + 4000]
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket() as s:
@@ -378,9 +418,9 @@ def make_message(mail_from, to, subject="test", size=0, extra_headers=()):
 
 # ---------------------------------------------------------------- DNS
 
-def dns_query(port, name, qtype, timeout=2.0):
+def dns_query(port, name, qtype, timeout=2.0, host="127.0.0.1"):
     """A minimal DNS client: returns (rcode, [rdata bytes...]) for the
-    answer section of NAME/QTYPE asked of 127.0.0.1:PORT over UDP."""
+    answer section of NAME/QTYPE asked of HOST:PORT over UDP."""
     qid = random.getrandbits(16)
     q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
     for label in name.rstrip(".").split("."):
@@ -388,7 +428,7 @@ def dns_query(port, name, qtype, timeout=2.0):
     q += b"\0" + struct.pack(">HH", qtype, 1)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(timeout)
-        s.sendto(q, ("127.0.0.1", port))
+        s.sendto(q, (host, port))
         resp, _ = s.recvfrom(4096)
     rid, flags, qd, an, _, _ = struct.unpack(">HHHHHH", resp[:12])
     if rid != qid:
@@ -430,21 +470,24 @@ class DNS(Server):
     """dnsmasq as an authoritative-only server for the test zones
     (dnsmasq config fragments with txt-record=, address=, mx-host=...)."""
 
-    def __init__(self, workdir, zone_files):
+    def __init__(self, workdir, zone_files, address="127.0.0.1", port=None):
+        """ADDRESS and PORT: for a client that can only be given a
+        server address and asks port 53 (a loopback address of its own)."""
         self.workdir = workdir
         self.zone_files = list(zone_files)
-        self.port = free_port()
+        self.address = address
+        self.port = port or free_port()
         self.proc = None
         self.log = os.path.join(workdir, "dnsmasq.log")
 
     @property
     def upstream(self):
-        return "127.0.0.1@%d" % self.port
+        return "%s@%d" % (self.address, self.port)
 
     def start(self):
         args = ["/usr/sbin/dnsmasq", "--keep-in-foreground", "--no-resolv",
                 "--no-hosts", "--no-poll", "--port=%d" % self.port,
-                "--listen-address=127.0.0.1", "--bind-interfaces",
+                "--listen-address=" + self.address, "--bind-interfaces",
                 "--conf-file=/dev/null", "--user=root", "--group=root",
                 "--pid-file=", "--log-facility=" + self.log]
         args += ["--conf-file=%s" % z for z in self.zone_files]
@@ -459,13 +502,13 @@ class DNS(Server):
             with open(self.log + ".err") as f:
                 raise RuntimeError("dnsmasq exited: " + f.read())
         try:
-            dns_query(self.port, "probe.invalid", 1, timeout=0.3)
+            dns_query(self.port, "probe.invalid", 1, timeout=0.3, host=self.address)
             return True
         except OSError:
             return False
 
     def query(self, name, qtype):
-        return dns_query(self.port, name, qtype)
+        return dns_query(self.port, name, qtype, host=self.address)
 
 
 
@@ -547,6 +590,10 @@ class Daemon(Server):
     def stop(self, timeout=10):
         if self.proc is not None and self.returncode is None:
             self.returncode = stop_process(self.proc, timeout)
+            report = sanitizer_report_in(self.log_text())
+            if report is not None:
+                raise AssertionError("%s wrote a sanitizer report:\n%s"
+                                     % (os.path.basename(self.argv[0]), report))
         return self.returncode
 
     def log_text(self):
@@ -555,6 +602,23 @@ class Daemon(Server):
 
 
 Milter = Daemon
+
+
+def scrape(port):
+    """The Prometheus text a daemon serves on 127.0.0.1:PORT."""
+    import urllib.request
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        return r.read().decode()
+
+
+def metric(text, name, **labels):
+    """The value of NAME{LABELS} (labels in the order registered) in TEXT."""
+    want = ",".join('%s="%s"' % kv for kv in labels.items())
+    series = "%s{%s} " % (name, want) if want else name + " "
+    for line in text.splitlines():
+        if line.startswith(series):
+            return float(line.split()[-1])
+    raise AssertionError("%s not in metrics:\n%s" % (series, text))
 
 
 def build_dir():

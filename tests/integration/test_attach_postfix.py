@@ -466,3 +466,30 @@ def test_broken_mime_still_gets_its_parts_checked(workdir, start, postfix):
     assert data[0] == 250, data
     pf.wait_delivered(qid)
     assert m.stop() == 0, m.log_text()
+
+
+def test_metrics_count_decisions_rule_hits_and_parse_time(workdir, start, postfix):
+    port = harness.free_port()
+    m = attach_milter(workdir, start, extra="metrics_listen = 127.0.0.1:%d" % port)
+    pf = postfix_for(postfix, m)
+
+    def value(name, **labels):
+        return harness.metric(harness.scrape(port), name, **labels)
+
+    assert value("postern_attach_decisions_total", cause="clean", action="accept") == 0
+    assert value("postern_attach_parse_seconds_count") == 0
+    _, data, _ = send(pf, message((PDF, "application", "pdf", "report.pdf")))
+    assert data[0] == 250, data
+    assert value("postern_attach_decisions_total", cause="clean", action="accept") == 1
+    assert value("postern_attach_parse_seconds_count") == 1
+
+    _, data, _ = send(pf, message((EXE, "application", "pdf", "statement.pdf")))
+    assert rejected(data), data
+    text = harness.scrape(port)
+    assert harness.metric(text, "postern_attach_decisions_total", cause="rule",
+                          action="reject") == 1
+    assert harness.metric(text, "postern_attach_rule_hits_total",
+                          rule="executable-content") == 1
+    assert harness.metric(text, "postern_attach_rule_hits_total", rule="executables") == 0
+    assert harness.metric(text, "postern_attach_rule_hits_total", rule="other") == 0
+    assert harness.metric(text, "postern_attach_parse_seconds_count") == 2

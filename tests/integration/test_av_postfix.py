@@ -308,3 +308,31 @@ def test_bad_values_are_config_errors(workdir):
     conf = write_conf(workdir, sock, "header = X-AV-Result\n")
     r = subprocess.run([exe(), "-n", "-c", conf], capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r
+
+
+def test_metrics_count_scans_scan_times_and_reloads(workdir, start, postfix):
+    dbdir = os.path.join(workdir, "db")
+    write_db(dbdir)
+    port = harness.free_port()
+    d = av(workdir, start, "metrics_listen = 127.0.0.1:%d\n" % port)
+    pf = postfix(milters=[d.postfix_address])
+
+    def value(name, **labels):
+        return harness.metric(harness.scrape(port), name, **labels)
+
+    assert value("postern_av_scans_total", result="clean") == 0
+    assert value("postern_av_scan_seconds_count") == 0
+    assert send(pf, plain("hello"))[1][0] == 250
+    assert value("postern_av_scans_total", result="clean") == 1
+    assert value("postern_av_scan_seconds_count") == 1
+    assert_refused(send(pf, plain(EICAR.decode())), "Postern.Test.EICAR")
+    assert value("postern_av_scans_total", result="infected") == 1
+    assert value("postern_av_scan_seconds_count") == 2
+    assert value("postern_av_engine_reloads_total", outcome="ok") == 0
+
+    write_db(dbdir, with_payload=True)     # picked up by the 1 s poll
+    harness.wait_until(lambda: value("postern_av_engine_reloads_total", outcome="ok") == 1,
+                       30, "the reload counted")
+    assert value("postern_av_engine_reloads_total", outcome="failed") == 0
+    assert_refused(send(pf, with_attachment(PAYLOAD).as_string()), "Postern.Test.Payload")
+    assert value("postern_av_scans_total", result="infected") == 2

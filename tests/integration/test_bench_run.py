@@ -56,7 +56,11 @@ def test_smtp_load_sends_through_postfix_and_testmilter(postfix, testmilter,
     assert res["msgs_per_s"] > 0
     # 5 messages per session at most; threads share the 40 unevenly
     assert 8 <= res["connections"] <= 40
-    assert res["milter"]["cpu_s"] > 0
+    # 40 messages may cost the milter less than one clock tick of CPU;
+    # what must hold is that its process was found and measured.
+    assert res["milter"]["pid"] == milter.proc.pid
+    assert res["milter"]["cpu_s"] >= 0
+    assert res["milter"]["peak_rss_kb"] > 0
     # the sink got them, with the milter's header
     harness.wait_until(lambda: len(pf.delivered()) == 40, 30,
                        "40 deliveries")

@@ -267,3 +267,38 @@ def test_rfc8463_example_verifies_through_postfix(workdir, start, postfix, keys)
     _, pf, (_, data, qid) = send_inbound(workdir, start, postfix, dns, keys, msg)
     ar = our_authres(raw(pf, qid))
     assert ar[0].count("dkim=pass") == 2, ar
+
+
+def test_metrics_count_signatures_by_algorithm(workdir, start, postfix, keys, dkimdns):
+    port = harness.free_port()
+    d = postern_dkim(workdir, start, dkimdns, keys,
+                     extra="metrics_listen = 127.0.0.1:%d\n" % port)
+    pf = postfix(milters=[d.postfix_address])
+    for alg in ("rsa-sha256", "ed25519-sha256"):
+        assert harness.metric(harness.scrape(port), "postern_dkim_signatures_total",
+                              algorithm=alg) == 0
+    _, data, qid = pf.send("alice@" + DOMAIN, ["bob@example.org"], message())
+    assert data[0] == 250, data
+    raw(pf, qid)
+    text = harness.scrape(port)
+    for alg in ("rsa-sha256", "ed25519-sha256"):
+        assert harness.metric(text, "postern_dkim_signatures_total", algorithm=alg) == 1
+    assert harness.metric(text, "postern_dkim_sign_errors_total") == 0
+    assert harness.metric(text, "postern_dkim_verify_results_total", result="pass") == 0
+
+
+def test_metrics_count_verify_results(workdir, start, postfix, keys, dkimdns):
+    port = harness.free_port()
+    signed = dkimpy_sign(keys, message(subject="signed"))
+    d, pf, (_, data, _) = send_inbound(workdir, start, postfix, dkimdns, keys, signed,
+                                       extra="metrics_listen = 127.0.0.1:%d\n" % port)
+    assert data[0] == 250, data
+    text = harness.scrape(port)
+    assert harness.metric(text, "postern_dkim_verify_results_total", result="pass") == 1
+    assert harness.metric(text, "postern_dkim_verify_results_total", result="none") == 0
+    _, data, _ = pf.send("sender@" + DOMAIN, ["bob@example.org"], message(subject="bare"))
+    assert data[0] == 250, data
+    text = harness.scrape(port)
+    assert harness.metric(text, "postern_dkim_verify_results_total", result="none") == 1
+    assert harness.metric(text, "postern_dkim_verify_results_total", result="pass") == 1
+    assert harness.metric(text, "postern_dkim_signatures_total", algorithm="rsa-sha256") == 0

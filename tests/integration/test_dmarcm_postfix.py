@@ -199,3 +199,31 @@ def test_chained_after_postern_spf_trusts_its_results(workdir, start, postfix):
     mine = [v for v in ar if "dmarc=" in v]
     assert len(mine) == 1 and "dmarc=pass" in mine[0] and "spf=" not in mine[0], ar
     assert "paypal" not in " ".join(ar)
+
+
+def test_metrics_count_results_and_dispositions(workdir, start, postfix):
+    port = harness.free_port()
+    _, _, pf = started(workdir, start, postfix, "metrics_listen = 127.0.0.1:%d\n" % port)
+
+    def disp(text, policy, disposition):
+        return harness.metric(text, "postern_dmarc_dispositions_total", policy=policy,
+                              disposition=disposition)
+
+    text = harness.scrape(port)
+    assert harness.metric(text, "postern_dmarc_results_total", result="pass") == 0
+    _, data, _ = send(pf, "pass.dmarcm.test")
+    assert data[0] == 250, data
+    text = harness.scrape(port)
+    assert harness.metric(text, "postern_dmarc_results_total", result="pass") == 1
+    assert disp(text, "reject", "none") == 1            # p=reject, but it passed
+    assert disp(text, "reject", "reject") == 0
+
+    _, data, _ = send(pf, "reject.dmarcm.test")
+    assert data[0] == 550, data
+    _, data, _ = send(pf, "nodmarcm.test")
+    assert data[0] == 250, data
+    text = harness.scrape(port)
+    assert harness.metric(text, "postern_dmarc_results_total", result="fail") == 1
+    assert harness.metric(text, "postern_dmarc_results_total", result="none") == 1
+    assert disp(text, "reject", "reject") == 1
+    assert disp(text, "reject", "none") == 1            # no record: not counted here

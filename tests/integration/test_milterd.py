@@ -122,38 +122,24 @@ def test_sighup_swaps_the_config_and_a_bad_file_keeps_the_old(workdir, start, po
     assert d.stop() == 0
 
 
-def scrape(port):
-    import urllib.request
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
-        return r.read().decode()
-
-
-def metric(text, name, **labels):
-    want = ",".join('%s="%s"' % kv for kv in labels.items())
-    for line in text.splitlines():
-        if line.startswith("%s{%s} " % (name, want)):
-            return float(line.split()[-1])
-    raise AssertionError("%s{%s} not in metrics:\n%s" % (name, want, text))
-
-
 def test_metrics_count_callbacks_replies_and_actions(workdir, start, postfix):
     port = harness.free_port()
     d = dtest(workdir, start, action="reject", extra="metrics_listen = 127.0.0.1:%d\n" % port)
     pf = postfix(milters=[d.postfix_address])
     for _ in range(2):
         assert pf.send("alice@example.net", ["bob@example.org"], message([]))[1][0] == 550
-    text = scrape(port)
-    assert metric(text, "postern_milter_replies_total", component="dtest", stage="eom",
-                  reply="reject") == 2
-    assert metric(text, "postern_milter_actions_total", component="dtest", action="reject",
-                  enforced="yes") == 2
-    assert metric(text, "postern_milter_actions_total", component="dtest", action="accept",
-                  enforced="yes") == 0
-    assert metric(text, "postern_milter_callback_seconds_count", component="dtest",
-                  stage="eom") == 2
-    assert metric(text, "postern_milter_callback_seconds_count", component="dtest",
-                  stage="envrcpt") >= 2
-    assert metric(text, "postern_milter_connections_total", component="dtest") >= 2
+    text = harness.scrape(port)
+    assert harness.metric(text, "postern_milter_replies_total", component="dtest", stage="eom",
+                          reply="reject") == 2
+    assert harness.metric(text, "postern_milter_actions_total", component="dtest", action="reject",
+                          enforced="yes") == 2
+    assert harness.metric(text, "postern_milter_actions_total", component="dtest", action="accept",
+                          enforced="yes") == 0
+    assert harness.metric(text, "postern_milter_callback_seconds_count", component="dtest",
+                          stage="eom") == 2
+    assert harness.metric(text, "postern_milter_callback_seconds_count", component="dtest",
+                          stage="envrcpt") >= 2
+    assert harness.metric(text, "postern_milter_connections_total", component="dtest") >= 2
 
 
 def test_check_mode_exits_78_naming_the_key(workdir):

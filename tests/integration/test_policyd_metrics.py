@@ -28,6 +28,8 @@ def test_metrics_are_scraped_during_work(workdir, start):
     assert "postern_policyd_requests_total 5" in text
     assert "postern_policyd_over_limit_total 3" in text
     assert 'postern_policyd_limit_actions_total{action="reject"} 3' in text
+    assert harness.metric(text, "postern_policyd_limit_hits_total", limit="s") == 3
+    assert harness.metric(text, "postern_policyd_limit_hits_total", limit="other") == 0
     assert "# TYPE postern_policyd_decision_seconds histogram" in text
     assert 'postern_policyd_decision_seconds_bucket{le="+Inf"} 5' in text
     r = subprocess.run([os.path.join(harness.build_dir(), "bin", "postern"), "stats", "-c", conf],

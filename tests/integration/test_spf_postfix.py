@@ -3,9 +3,14 @@ tests/data/zones/spf.dnsmasq): pass is delivered with Received-SPF and
 Authentication-Results, fail is refused with 550 5.7.23 and the domain's
 explanation, softfail is delivered and tagged, a stopped DNS server gives
 451 4.7.24 when on_temperror = tempfail, internal clients are not checked,
-monitor mode changes nothing, and every message has one audit record."""
+monitor mode changes nothing, and every message has one audit record.
+Over unix: the milter asks the MTA not to wait for its answers at the
+stages that only collect (HELO, MAIL FROM, DATA, headers); over inet: it
+answers every stage."""
 import json
 import os
+import socket
+import struct
 
 import harness
 
@@ -13,8 +18,8 @@ AUTHSERV = "mx.postern.test"
 HELO = "mta.spf.test"
 
 
-def spf_milter(workdir, start, dns, extra=""):
-    sock = "unix:%s/spf.sock" % harness.milter_run_dir(workdir)
+def spf_milter(workdir, start, dns, extra="", sock=None):
+    sock = sock or "unix:%s/spf.sock" % harness.milter_run_dir(workdir)
     conf = os.path.join(workdir, "postern.conf")
     with open(conf, "w") as f:
         # 127.0.0.1 is internal by default; here the test client is a stranger.
@@ -133,3 +138,77 @@ def test_monitor_mode_delivers_a_fail_untouched(workdir, start, dns, postfix):
     assert rec["result"] == "fail" and rec["action"] == "monitor:reject", rec
     assert rec["qid"] == qid and rec["msgid"] == msg["Message-ID"], rec
     assert "(monitor)" in d.log_text()
+
+
+# libmilter/mfdef.h: what an MTA offers (protocol v6, every action and
+# flag), and the "no reply" flags of the stages postern-spf only collects.
+SMFI_CURR_ACTS, SMFI_CURR_PROT = 0x1FF, 0x1FFFFF
+NR_QUIET = {"helo": 0x2000, "mail": 0x4000, "data": 0x10000, "header": 0x80}
+NR_ANSWERED = {"connect": 0x1000, "rcpt": 0x8000}
+
+
+def negotiated_protocol(spec):
+    """Option negotiation as an MTA offering everything: the milter's
+    protocol flags."""
+    if spec.startswith("unix:"):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        addr = spec[len("unix:"):]
+    else:
+        port, host = spec[len("inet:"):].split("@")
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        addr = (host, int(port))
+    s.settimeout(5)
+    try:
+        s.connect(addr)
+        s.sendall(struct.pack(">IcIII", 13, b"O", 6, SMFI_CURR_ACTS, SMFI_CURR_PROT))
+        head = b""
+        while len(head) < 17:
+            chunk = s.recv(17 - len(head))
+            assert chunk, "milter closed the connection during negotiation"
+            head += chunk
+    finally:
+        s.close()
+    _, cmd, _, _, protocol = struct.unpack(">IcIII", head)
+    assert cmd == b"O", head
+    return protocol
+
+
+def test_unix_socket_leaves_collecting_stages_unanswered(workdir, start, dns):
+    d = spf_milter(workdir, start, dns)
+    p = negotiated_protocol(d.spec)
+    for stage, bit in NR_QUIET.items():
+        assert p & bit, "%s should be unanswered: 0x%x" % (stage, p)
+    # RCPT carries the verdict; CONNECT may refuse when memory runs out.
+    for stage, bit in NR_ANSWERED.items():
+        assert not p & bit, "%s must be answered: 0x%x" % (stage, p)
+
+
+def test_inet_socket_answers_every_stage(workdir, start, dns):
+    d = spf_milter(workdir, start, dns, sock="inet:%d@127.0.0.1" % harness.free_port())
+    p = negotiated_protocol(d.spec)
+    for stage, bit in dict(NR_QUIET, **NR_ANSWERED).items():
+        assert not p & bit, "%s must be answered over TCP: 0x%x" % (stage, p)
+def test_metrics_count_results_by_identity(workdir, start, dns, postfix):
+    port = harness.free_port()
+    d = spf_milter(workdir, start, dns, "metrics_listen = 127.0.0.1:%d\n" % port)
+    pf = postfix(milters=[d.postfix_address])
+
+    def spf(text, identity, result):
+        return harness.metric(text, "postern_spf_results_total", identity=identity,
+                              result=result)
+
+    before = harness.scrape(port)
+    assert spf(before, "mailfrom", "pass") == 0 and spf(before, "helo", "pass") == 0
+    assert send(pf, "alice@pass.spf.test")[1][0] == 250
+    after_pass = harness.scrape(port)
+    assert spf(after_pass, "mailfrom", "pass") == 1
+    assert spf(after_pass, "helo", "pass") == 1          # HELO mta.spf.test: "a -all"
+    assert spf(after_pass, "mailfrom", "fail") == 0
+
+    replies, data, _ = send(pf, "bob@fail.spf.test")
+    assert replies["bob@example.org"][0] == 550, replies
+    text = harness.scrape(port)
+    assert spf(text, "mailfrom", "fail") == 1
+    assert spf(text, "mailfrom", "pass") == 1
+    assert spf(text, "helo", "pass") == 2
+    assert harness.metric(text, "postern_spf_skipped_total", reason="internal") == 0

@@ -64,3 +64,56 @@ def test_everything_is_stopped_even_when_the_test_body_fails(workdir):
     assert not any(harness.pid_alive(p) for p in pids)
     assert not harness.tcp_accepts(pf.port)
     assert not harness.tcp_accepts(red.port)
+
+
+BUGGY_C = b"""#include <stdlib.h>
+int main(int argc, char **argv)
+{
+    int *a = malloc(2 * sizeof(int));
+    int r = a[argc + 1];            /* one past the end */
+    (void) argv;
+    free(a);
+    return r;
+}
+"""
+
+
+def test_a_sanitizer_report_of_any_process_we_start_is_caught(workdir):
+    """A process started from the harness writes its AddressSanitizer
+    report where the per-test check finds it (a real ASan build of a small
+    buggy program here), and a daemon log with a report fails its stop."""
+    import shutil
+    import subprocess
+    cc = shutil.which("clang") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler with AddressSanitizer to build the probe")
+    src, exe = os.path.join(workdir, "bug.c"), os.path.join(workdir, "bug")
+    with open(src, "wb") as f:
+        f.write(BUGGY_C)
+    subprocess.run([cc, "-fsanitize=address,undefined", "-g", src, "-o", exe], check=True,
+                   timeout=120)
+    before = set(harness.sanitizer_reports())
+    r = subprocess.run([exe], capture_output=True, timeout=60)
+    assert r.returncode != 0
+    new = harness.sanitizer_reports(before)
+    assert len(new) == 1, new
+    [(name, text)] = new.items()
+    assert "ERROR: AddressSanitizer: heap-buffer-overflow" in text, text
+    assert harness.sanitizer_report_in(text) is not None
+    os.unlink(os.path.join(harness.SANITIZER_DIR, name))   # not this test's failure
+
+    # A daemon that reports on its stderr (its own environment, say).
+    sock = os.path.join(workdir, "fake.sock")
+    script = ("import socket, sys, time\n"
+              "s = socket.socket(socket.AF_UNIX); s.bind(%r); s.listen()\n"
+              "sys.stderr.write('==9==ERROR: AddressSanitizer: probe\\n'); sys.stderr.flush()\n"
+              "time.sleep(60)\n" % sock)
+    d = harness.Daemon(["/usr/bin/python3", "-c", script], "unix:" + sock, workdir, "fake")
+    d.start()
+    with pytest.raises(AssertionError, match="python3 wrote a sanitizer report"):
+        d.stop()
+
+    log = "starting\n==7==ERROR: LeakSanitizer: detected memory leaks\nmore\n"
+    assert harness.sanitizer_report_in(log).startswith("==7==ERROR: LeakSanitizer")
+    assert harness.sanitizer_report_in("x.c:3:5: runtime error: signed integer overflow")
+    assert harness.sanitizer_report_in("postern-spf: started\nstopping\n") is None

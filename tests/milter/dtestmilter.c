@@ -43,7 +43,7 @@ typedef struct state {
 } state_t;
 
 typedef struct conn {
-    menv_t *env;
+    menv_t *env;                /* first: see mglue.h */
     mact_authres_t ar;
 } conn_t;
 
@@ -77,19 +77,8 @@ static conn_t *conn_of(SMFICTX *ctx)
 
 static sfsistat d_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-    conn_t *c = calloc(1, sizeof(*c));
-
-    if (c == NULL || (c->env = mglue_connect(ctx, host, sa)) == NULL) {
-        free(c);
+    if (mglue_conn_new(ctx, host, sa, sizeof(conn_t)) == NULL)
         return SMFIS_TEMPFAIL;
-    }
-    smfi_setpriv(ctx, c);
-    return SMFIS_CONTINUE;
-}
-
-static sfsistat d_helo(SMFICTX *ctx, char *helo)
-{
-    menv_set_helo(conn_of(ctx)->env, helo);
     return SMFIS_CONTINUE;
 }
 
@@ -99,12 +88,6 @@ static sfsistat d_envfrom(SMFICTX *ctx, char **argv)
 
     mglue_mail(ctx, c->env, argv);
     mact_authres_reset(&c->ar);
-    return SMFIS_CONTINUE;
-}
-
-static sfsistat d_envrcpt(SMFICTX *ctx, char **argv)
-{
-    mglue_rcpt(ctx, conn_of(ctx)->env, argv);
     return SMFIS_CONTINUE;
 }
 
@@ -163,29 +146,17 @@ static sfsistat d_eom(SMFICTX *ctx)
     return rc;
 }
 
-static sfsistat d_close(SMFICTX *ctx)
-{
-    conn_t *c = conn_of(ctx);
-
-    if (c != NULL) {
-        menv_free(c->env);
-        free(c);
-        smfi_setpriv(ctx, NULL);
-    }
-    return SMFIS_CONTINUE;
-}
-
 static struct smfiDesc desc = {
     .xxfi_name = "postern-dtestmilter",
     .xxfi_version = SMFI_VERSION,
     .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
     .xxfi_connect = d_connect,
-    .xxfi_helo = d_helo,
+    .xxfi_helo = mglue_helo,
     .xxfi_envfrom = d_envfrom,
-    .xxfi_envrcpt = d_envrcpt,
+    .xxfi_envrcpt = mglue_envrcpt,
     .xxfi_header = d_header,
     .xxfi_eom = d_eom,
-    .xxfi_close = d_close,
+    .xxfi_close = mglue_close,
 };
 
 static const runtime_proto_t proto = {

@@ -110,6 +110,9 @@ static sfsistat t_eom(SMFICTX *ctx)
 
     if (eom_sleep_ms > 0) {
         struct timespec ts = { eom_sleep_ms / 1000, (eom_sleep_ms % 1000) * 1000000L };
+
+        /* Tests wait for this line to know the callback is under way. */
+        log_info("testmilter: end of message, pausing %u ms", eom_sleep_ms);
         nanosleep(&ts, NULL);
     }
     snprintf(value, sizeof(value), "queue-id=%s; client=%s; helo=%s; from=%s; rcpts=%d",

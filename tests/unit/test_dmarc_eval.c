@@ -18,16 +18,12 @@
 #include "dmarc_psl.h"
 #include "dmarc_record.h"
 
+#include "dmarc_memsrc.h"
+
 static const char psl_text[] =
     "// test list\ncom\nexample\nuk\nco.uk\n*.ck\n!www.ck\n\n// ===END===\n";
 
-/* name, then its TXT records; "TEMPFAIL" makes the lookup fail. */
-typedef struct zone_entry {
-    const char *name;
-    const char *txt[3];
-} zone_entry_t;
-
-static const zone_entry_t zone[] = {
+static const dmarc_memzone_t zone[] = {
     { "_dmarc.example.com", { "v=DMARC1; p=reject; rua=mailto:d@example.com", "unrelated" } },
     { "_dmarc.quar.example", { "v=DMARC1; p=quarantine" } },
     { "_dmarc.pct0.example", { "v=DMARC1; p=reject; pct=0" } },
@@ -43,29 +39,13 @@ static const zone_entry_t zone[] = {
     { NULL, { NULL } }
 };
 
-static dmarc_src_status_t mem_txt(void *arg, const char *name,
-                                  dmarc_txt_each_fn each, void *cbarg)
-{
-    (void) arg;
-    for (const zone_entry_t *z = zone; z->name; z++) {
-        if (strcmp(z->name, name) != 0)
-            continue;
-        if (strcmp(z->txt[0], "TEMPFAIL") == 0)
-            return DMARC_SRC_TEMPFAIL;
-        for (int i = 0; i < 3 && z->txt[i]; i++)
-            each(cbarg, z->txt[i], strlen(z->txt[i]));
-        return DMARC_SRC_FOUND;
-    }
-    return DMARC_SRC_NONE;
-}
-
 static dmarc_psl_t *psl;
 static dmarc_eval_t *ev;
 
 static int setup(void **state)
 {
     char err[256];
-    dmarc_source_t src = { mem_txt, NULL };
+    dmarc_source_t src = { dmarc_memsrc_txt, (void *)zone };
 
     (void) state;
     psl = dmarc_psl_load_text(psl_text, strlen(psl_text), err, sizeof err);

@@ -90,6 +90,10 @@ static void oversized_and_nul_requests_are_refused(void **state)
                      REQUEST_BAD);
     assert_non_null(strstr(err, "longer than"));
     assert_int_equal(request_parse("a=b\0c\n\n", 7, &req, &used, err, sizeof(err)), REQUEST_BAD);
+    assert_non_null(strstr(err, "NUL byte in attribute 'a'"));
+    assert_int_equal(request_parse("x=1\nsender=a\0b\ny=2\n\n", 20, &req, &used, err,
+                                   sizeof(err)), REQUEST_BAD);
+    assert_non_null(strstr(err, "NUL byte in attribute 'sender'"));
     /* Too many attributes. */
     size_t o = 0;
     for (int i = 0; i < REQUEST_MAX_ATTRS + 1; i++)
@@ -98,6 +102,39 @@ static void oversized_and_nul_requests_are_refused(void **state)
     assert_int_equal(request_parse(big, o, &req, &used, err, sizeof(err)), REQUEST_BAD);
     assert_non_null(strstr(err, "more than"));
     free(big);
+}
+
+/* Many names, some alike in length and first and last letters (the
+ * repeat bitmap's hash), each sent twice: every first value stands, no
+ * repeat is stored, and the indexed attributes agree with the search. */
+static void repeats_among_many_attributes_keep_the_first_value(void **state)
+{
+    static char text[REQUEST_MAX_BYTES];
+    char err[128], name[16];
+    size_t o = 0, used;
+
+    (void) state;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < 40; i++)
+            o += (size_t) sprintf(text + o, "a%02dz=%d.%d\n", i, pass, i);
+        o += (size_t) sprintf(text + o, "sender=s%d@x\nSender=other%d\nsize=%d\n", pass, pass,
+                              pass + 10);
+    }
+    text[o++] = '\n';
+    assert_int_equal(request_parse(text, o, &req, &used, err, sizeof(err)), REQUEST_OK);
+    assert_int_equal(used, o);
+    assert_int_equal(req.nattrs, 43);
+    for (int i = 0; i < 40; i++) {
+        char want[16];
+        snprintf(name, sizeof(name), "a%02dz", i);
+        snprintf(want, sizeof(want), "0.%d", i);
+        assert_string_equal(request_get(&req, name), want);
+    }
+    assert_string_equal(request_value(&req, REQ_SENDER), "s0@x");
+    assert_string_equal(request_get(&req, "sender"), "s0@x");
+    assert_string_equal(request_get(&req, "Sender"), "other0");   /* names are case-sensitive */
+    assert_string_equal(request_value(&req, REQ_SIZE), "10");
+    assert_string_equal(request_value(&req, REQ_RECIPIENT), "");
 }
 
 static limits_t *load_limits(const char *text)
@@ -241,6 +278,7 @@ int main(void)
         cmocka_unit_test(parses_a_postfix_request_and_keeps_the_rest),
         cmocka_unit_test(framing_and_garbage),
         cmocka_unit_test(oversized_and_nul_requests_are_refused),
+        cmocka_unit_test(repeats_among_many_attributes_keep_the_first_value),
         cmocka_unit_test(keys_are_built_from_attributes_in_lower_case),
         cmocka_unit_test(costs_follow_count_and_stage),
         cmocka_unit_test(replies_carry_action_text_and_name),

@@ -69,6 +69,40 @@ static void filters_by_sender_recipient_and_time(void **state)
     assert_false(why_prefilter(&to, lines[0], strlen(lines[0])));
 }
 
+/* Every line a query selects holds one of its needles (as bytes, or
+ * folded when NOCASE): the byte search never loses a record. */
+static void needles_are_in_every_selected_line(void **state)
+{
+    why_query_t qs[] = {
+        { .qid = "ABC123", .conns = { "c1" }, .nconns = 1 },
+        { .from = "ALICE@example.net" },
+        { .to = "Erin@Example.org", .since = "2026-11-25" },
+    };
+    const char *needles[4];
+    bool nocase;
+
+    (void) state;
+    for (size_t k = 0; k < sizeof(qs) / sizeof(qs[0]); k++) {
+        size_t n = why_needles(&qs[k], needles, 4, &nocase);
+        unsigned mask = selected(&qs[k]);
+        assert_true(n > 0 && mask != 0);
+        for (unsigned i = 0; i < 3; i++) {
+            bool found = false;
+            for (size_t j = 0; j < n; j++)
+                found |= nocase ? strcasestr(lines[i], needles[j]) != NULL
+                                : strstr(lines[i], needles[j]) != NULL;
+            if (mask & (1u << i))
+                assert_true(found);
+        }
+    }
+    why_query_t since = { .since = "2026-11-25T06:30" };
+    why_query_t quoted = { .from = "\"odd\"@example.net" };
+    why_query_t many = { .qid = "ABC123", .nconns = 4 };
+    assert_int_equal(why_needles(&since, needles, 4, &nocase), 0);
+    assert_int_equal(why_needles(&quoted, needles, 4, &nocase), 0);   /* JSON escapes it */
+    assert_int_equal(why_needles(&many, needles, 4, &nocase), 0);     /* does not fit */
+}
+
 static void severity_orders_actions_and_ignores_monitor(void **state)
 {
     (void) state;
@@ -86,6 +120,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(queue_id_selects_its_records_and_its_connection),
         cmocka_unit_test(filters_by_sender_recipient_and_time),
+        cmocka_unit_test(needles_are_in_every_selected_line),
         cmocka_unit_test(severity_orders_actions_and_ignores_monitor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
