@@ -5,13 +5,17 @@ run and every commit measures the same bytes.
 
 Four kinds (MESSAGES): a 4 KB plain-text message, 100 KB with a base64
 PDF-like attachment, a 5 MB attachment, and a 50-part multipart/mixed.
-Sender and domains are example.org (RFC 2606), the domain the benchmark's
-DKIM signers sign for. bench/run imports generate().
+Two more (EXTRA) only the attachment section sends: a zip of 50 entries,
+and the same zip with a Windows program among them (refused by both
+sides). Sender and domains are example.org (RFC 2606), the domain the
+benchmark's DKIM signers sign for. bench/run imports generate().
 """
 import base64
+import io
 import os
 import random
 import sys
+import zipfile
 
 # Bump when the output changes, so cached files are rewritten.
 VERSION = 1
@@ -67,19 +71,55 @@ def plain(name, rng, size):
     return head + [""] + text_lines(rng, size - 300)
 
 
-def with_attachment(name, rng, size):
-    """A short text part and one PDF attachment; SIZE is the whole
-    message, so the raw attachment is about 3/4 of it (base64)."""
+def attached(name, rng, subject, ctype, fname, data):
+    """A short text part and one base64 attachment of type CTYPE named
+    FNAME, whose bytes DATA() makes (after the text, from the same RNG)."""
     b = BOUNDARY % name
-    lines = headers(name, "postern benchmark, report attached",
-                    ['Content-Type: multipart/mixed; boundary="%s"' % b])
+    lines = headers(name, subject, ['Content-Type: multipart/mixed; boundary="%s"' % b])
     lines += ["", "--" + b, "Content-Type: text/plain; charset=us-ascii", ""]
     lines += text_lines(rng, 600)
-    lines += ["--" + b, 'Content-Type: application/pdf; name="report.pdf"',
+    lines += ["--" + b, 'Content-Type: %s; name="%s"' % (ctype, fname),
               "Content-Transfer-Encoding: base64",
-              'Content-Disposition: attachment; filename="report.pdf"', ""]
-    lines += b64_lines(pdf_like(rng, (size - 1500) * 3 // 4))
+              'Content-Disposition: attachment; filename="%s"' % fname, ""]
+    lines += b64_lines(data())
     return lines + ["--" + b + "--"]
+
+
+def with_attachment(name, rng, size):
+    """A PDF attachment; SIZE is the whole message, so the raw
+    attachment is about 3/4 of it (base64)."""
+    return attached(name, rng, "postern benchmark, report attached", "application/pdf",
+                    "report.pdf", lambda: pdf_like(rng, (size - 1500) * 3 // 4))
+
+
+# The smallest PE header libmagic calls a Windows program.
+EXE = (b"MZ" + b"\x90" * 58 + b"\x80\0\0\0" + b"\0" * 64 + b"PE\0\0" + b"\x4c\x01"
+       + b"\0" * 398)
+
+
+def zip_of(rng, entries, with_exe):
+    """A deflated zip of ENTRIES files, text and PDF-like alternating
+    (2-6 KB each), with fixed times so the bytes never change; WITH_EXE
+    makes the last one tools/setup.exe."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for i in range(entries):
+            if with_exe and i == entries - 1:
+                name, data = "tools/setup.exe", EXE
+            elif i % 2:
+                name, data = "docs/scan%02d.pdf" % i, pdf_like(rng, rng.randrange(2000, 6000))
+            else:
+                name = "notes/day%02d.txt" % i
+                data = "\r\n".join(text_lines(rng, rng.randrange(2000, 6000))).encode()
+            z.writestr(zipfile.ZipInfo(name, (2026, 11, 25, 6, 0, 0)), data,
+                       zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def with_zip(name, rng, entries, with_exe=False):
+    """A zip attachment of ENTRIES files (zip_of)."""
+    return attached(name, rng, "postern benchmark, archive attached", "application/zip",
+                    "files.zip", lambda: zip_of(rng, entries, with_exe))
 
 
 def multipart(name, rng, parts):
@@ -113,14 +153,20 @@ MESSAGES = {
     "multi50": (4004, lambda n, r: multipart(n, r, 50)),
 }
 
+# Sent by the attachment section only (see the module comment).
+EXTRA = {
+    "zip50": (4005, lambda n, r: with_zip(n, r, 50)),
+    "zip50exe": (4006, lambda n, r: with_zip(n, r, 50, with_exe=True)),
+}
+
 
 def generate(outdir, names=None):
-    """Writes the messages NAMES (default all) into OUTDIR unless already
+    """Writes the messages NAMES (default all of MESSAGES) into OUTDIR unless already
     there for this VERSION; returns {name: path}."""
     os.makedirs(outdir, exist_ok=True)
     paths = {}
     for name in names or MESSAGES:
-        seed, build = MESSAGES[name]
+        seed, build = MESSAGES[name] if name in MESSAGES else EXTRA[name]
         path = os.path.join(outdir, "%s.v%d.eml" % (name, VERSION))
         if not os.path.exists(path):
             lines = build(name, random.Random(seed))

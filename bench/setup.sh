@@ -8,7 +8,9 @@
 #   bench/setup.sh PKG...     only these packages
 set -eu
 
-want=${*:-"opendkim opendkim-tools clamav-daemon clamav-milter postfwd postfix-policyd-spf-python opendmarc rspamd publicsuffix python3-dkim"}
+want=${*:-"opendkim opendkim-tools clamav-daemon clamav-milter postfwd postfix-policyd-spf-python
+    opendmarc rspamd publicsuffix python3-dkim
+    mimedefang libarchive-zip-perl libfile-libmagic-perl"}
 
 need=""
 for pkg in $want; do

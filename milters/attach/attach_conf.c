@@ -31,7 +31,7 @@ static const conf_key_t attach_keys[] = {
       "Action when a limit stops the examination, so part of the message was not seen." },
     { "on_suspect", CONF_ENUM, "reject", ATTACH_FAIL_CHOICES, 0, 0,
       "Action for MIME that mail programs would read differently (conflicting headers, "
-      "missing boundaries, absurd nesting)." },
+      "a multipart without a boundary parameter, absurd nesting)." },
     { "on_error", CONF_ENUM, "tempfail", ATTACH_FAIL_CHOICES, 0, 0,
       "Action when the message cannot be examined (out of memory, temporary file)." },
     { "tag_header", CONF_STRING, "X-Postern-Attach", NULL, 0, 0,

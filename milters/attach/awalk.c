@@ -37,6 +37,7 @@ struct awalk_result {
     char warning[160];
     GMimeMessage *msg;
     GPtrArray *keep;            /* replaced objects, alive until free */
+    GByteArray *borrowed;       /* the caller's message, read in place */
     struct timespec start;
     bool stripped;
 };
@@ -208,15 +209,43 @@ static int on_entry(void *arg, const acontent_entry_t *e)
     return i;
 }
 
-/* The decoded content of a part, for libmagic and libarchive. */
-static GMimeStream *decode(GMimeObject *obj)
+/* The decoded content of a part as a stream to read from, built the
+ * way g_mime_data_wrapper_write_to_stream() decodes (the same filter on
+ * the same substream of the message), so the bytes are the same; NULL
+ * when the part has no content. Caller unrefs and then resets *RAW. */
+static GMimeStream *decoded(GMimeObject *obj, GMimeStream **raw)
 {
     GMimeDataWrapper *dw = g_mime_part_get_content(GMIME_PART(obj));
-    GMimeStream *mem = g_mime_stream_mem_new();
 
-    if (dw != NULL && mem != NULL)
-        g_mime_data_wrapper_write_to_stream(dw, mem);
-    return mem;
+    /* GMime 3.2 hands the stream out without a reference: take one. */
+    *raw = dw ? g_mime_data_wrapper_get_stream(dw) : NULL;
+    if (*raw == NULL)
+        return NULL;
+    g_object_ref(*raw);
+    g_mime_stream_reset(*raw);
+    GMimeContentEncoding enc = g_mime_data_wrapper_get_encoding(dw);
+    if (enc != GMIME_CONTENT_ENCODING_BASE64 && enc != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE
+        && enc != GMIME_CONTENT_ENCODING_UUENCODE)
+        return g_object_ref(*raw);
+    GMimeStream *fs = g_mime_stream_filter_new(*raw);
+    GMimeFilter *f = g_mime_filter_basic_new(enc, FALSE);
+    g_mime_stream_filter_add(GMIME_STREAM_FILTER(fs), f);
+    g_object_unref(f);
+    return fs;
+}
+
+/* Reads until BUF holds CAP bytes or the stream ends; the count. */
+static size_t read_full(GMimeStream *st, unsigned char *buf, size_t cap)
+{
+    size_t got = 0;
+
+    while (got < cap) {
+        ssize_t n = g_mime_stream_read(st, (char *) buf + got, cap - got);
+        if (n <= 0)
+            break;
+        got += (size_t) n;
+    }
+    return got;
 }
 
 /* The message text itself: a part without a file name or attachment
@@ -227,6 +256,115 @@ static bool inline_text(const awalk_item_t *it)
 {
     return !it->attachment && (strcmp(it->declared, "text/plain") == 0
                                || strcmp(it->declared, "text/html") == 0);
+}
+
+/* Lists the archive in part I: its whole decoded content is needed, the
+ * first HEADLEN bytes of which are in HEAD. */
+static int list_archive(awalk_result_t *r, int i, GMimeStream *st, const unsigned char *head,
+                        size_t headlen)
+{
+    GByteArray *all = g_byte_array_sized_new((guint) headlen * 2);
+    unsigned char chunk[16384];
+    size_t n;
+    unsigned cf = 0;
+    entry_ctx_t ec = { r, i };
+    acontent_limits_t al = { r->w->lim.max_archive_depth, r->w->lim.max_archive_read,
+                             &r->budget };
+    char type[ACONTENT_MAX_TYPE];
+
+    g_byte_array_append(all, head, (guint) headlen);
+    while ((n = read_full(st, chunk, sizeof(chunk))) > 0)
+        g_byte_array_append(all, chunk, (guint) n);
+    r->items[i].size = all->len;
+    r->items[i].archive = true;
+    snprintf(type, sizeof(type), "%s", r->items[i].true_type);
+    int rc = acontent_list(r->w->content, all->data, all->len, type, i, &al, on_entry, &ec, &cf);
+    r->items[i].encrypted = (cf & ACONTENT_ENCRYPTED) != 0;
+    r->items[i].unreadable = (cf & ACONTENT_UNREADABLE) != 0;
+    if (cf & ACONTENT_LIMIT)
+        r->flags |= AWALK_LIMIT;
+    g_byte_array_unref(all);
+    return rc;
+}
+
+static inline unsigned is_base64(unsigned char c)
+{
+    return (unsigned) ((unsigned char) (c - 'A') < 26) + (unsigned) ((unsigned char) (c - 'a') < 26)
+           + (unsigned) ((unsigned char) (c - '0') < 10) + (c == '+') + (c == '/');
+}
+
+/* The decoded size of base64 text, from its characters alone: every
+ * 4 alphabet characters are 3 bytes, a final group of 2 or 3 gives 1 or
+ * 2, and '=' padding gives none. Decoding 5 MB only to learn its size
+ * costs several times this count, which the compiler turns into vector
+ * compares when blocks have a fixed length. */
+static uint64_t base64_size(GMimeStream *raw)
+{
+    unsigned char chunk[16384];
+    uint64_t n = 0;
+    size_t got, k;
+
+    g_mime_stream_reset(raw);
+    while ((got = read_full(raw, chunk, sizeof(chunk))) > 0) {
+        for (k = 0; k + 64 <= got; k += 64) {
+            unsigned char sum = 0;      /* at most 64 */
+            for (size_t j = 0; j < 64; j++)
+                sum = (unsigned char) (sum + is_base64(chunk[k + j]));
+            n += sum;
+        }
+        for (; k < got; k++)
+            n += is_base64(chunk[k]);
+    }
+    return n / 4 * 3 + (n % 4 == 0 ? 0 : n % 4 - 1);
+}
+
+/* Types a part from the first ACONTENT_MAGIC_BYTES of its decoded
+ * content (all libmagic is shown) and only counts the rest: only an
+ * archive needs its whole content. Base64, nearly every attachment,
+ * is counted without decoding; other encodings are decoded through a
+ * small buffer. A 5 MB attachment so costs 256 KB of memory and one
+ * cheap pass over its text. */
+static int content(awalk_result_t *r, int i, GMimeObject *obj)
+{
+    GMimeStream *raw, *st = decoded(obj, &raw);
+    awalk_item_t *it = &r->items[i];
+    unsigned char *head;
+    size_t headlen, n;
+    int rc = 0;
+
+    if (st == NULL) {
+        snprintf(it->true_type, sizeof(it->true_type), "%s",
+                 inline_text(it) ? it->declared : "application/x-empty");
+        return 0;
+    }
+    head = malloc(ACONTENT_MAGIC_BYTES);
+    if (head == NULL) {
+        rc = -1;
+        goto out;
+    }
+    headlen = read_full(st, head, ACONTENT_MAGIC_BYTES);
+    it->size = headlen;
+    if (inline_text(it))
+        snprintf(it->true_type, sizeof(it->true_type), "%s", it->declared);
+    else
+        acontent_type(r->w->content, head, headlen, it->true_type, sizeof(it->true_type));
+    if (headlen == ACONTENT_MAGIC_BYTES && !acontent_is_archive(it->true_type)) {
+        unsigned char chunk[16384];
+        if (st != raw && g_mime_part_get_content_encoding(GMIME_PART(obj))
+                         == GMIME_CONTENT_ENCODING_BASE64)
+            it->size = base64_size(raw);
+        else
+            while ((n = read_full(st, chunk, sizeof(chunk))) > 0)
+                it->size += n;
+    } else if (acontent_is_archive(it->true_type)) {
+        rc = list_archive(r, i, st, head, headlen);
+    }
+    free(head);
+out:
+    g_object_unref(st);
+    g_mime_stream_reset(raw);
+    g_object_unref(raw);
+    return rc;
 }
 
 static int leaf(awalk_result_t *r, GMimeObject *obj, GObject *parent, int index,
@@ -252,33 +390,7 @@ static int leaf(awalk_result_t *r, GMimeObject *obj, GObject *parent, int index,
     }
     if (!GMIME_IS_PART(obj))
         return 0;
-
-    GMimeStream *mem = decode(obj);
-    if (mem == NULL)
-        return -1;
-    GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-    it->size = ba->len;
-    if (inline_text(it))
-        snprintf(it->true_type, sizeof(it->true_type), "%s", it->declared);
-    else
-        acontent_type(r->w->content, ba->data, ba->len, it->true_type, sizeof(it->true_type));
-    int rc = 0;
-    if (acontent_is_archive(it->true_type)) {
-        unsigned cf = 0;
-        entry_ctx_t ec = { r, i };
-        acontent_limits_t al = { r->w->lim.max_archive_depth, r->w->lim.max_archive_read,
-                                 &r->budget };
-        r->items[i].archive = true;
-        char type[ACONTENT_MAX_TYPE];
-        snprintf(type, sizeof(type), "%s", r->items[i].true_type);
-        rc = acontent_list(r->w->content, ba->data, ba->len, type, i, &al, on_entry, &ec, &cf);
-        r->items[i].encrypted = (cf & ACONTENT_ENCRYPTED) != 0;
-        r->items[i].unreadable = (cf & ACONTENT_UNREADABLE) != 0;
-        if (cf & ACONTENT_LIMIT)
-            r->flags |= AWALK_LIMIT;
-    }
-    g_object_unref(mem);
-    return rc;
+    return content(r, i, obj);
 }
 
 static int walk_object(awalk_result_t *r, GMimeObject *obj, GObject *parent, int index,
@@ -349,9 +461,24 @@ static int walk_object(awalk_result_t *r, GMimeObject *obj, GObject *parent, int
     return 0;
 }
 
+/* GMime's memory stream over the caller's bytes without copying them
+ * (a 5 MB copy and its page faults per message otherwise): the array
+ * borrows MSG, the stream does not own the array, and
+ * awalk_result_free() frees only the array's header. The parser only
+ * reads; strip writes a new stream. */
+static GMimeStream *borrow(awalk_result_t *r, const void *msg, size_t len)
+{
+    if (len > G_MAXUINT)
+        return g_mime_stream_mem_new_with_buffer(msg, len);
+    r->borrowed = g_byte_array_new_take((guint8 *) (uintptr_t) msg, len);
+    GMimeStream *st = g_mime_stream_mem_new_with_byte_array(r->borrowed);
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(st), FALSE);
+    return st;
+}
+
 static GMimeMessage *parse(awalk_result_t *r, const void *msg, size_t len)
 {
-    GMimeStream *st = g_mime_stream_mem_new_with_buffer(msg, len);
+    GMimeStream *st = borrow(r, msg, len);
     GMimeParser *p = g_mime_parser_new_with_stream(st);
     GMimeParserOptions *po = g_mime_parser_options_new();
     GMimeMessage *m;
@@ -396,6 +523,8 @@ void awalk_result_free(awalk_result_t *r)
     if (r->msg != NULL)
         g_object_unref(r->msg);
     g_ptr_array_free(r->keep, TRUE);
+    if (r->borrowed != NULL)
+        g_byte_array_free(r->borrowed, FALSE);  /* the bytes are the caller's */
     free(r->items);
     free(r->nodes);
     free(r);

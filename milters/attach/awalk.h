@@ -45,10 +45,13 @@
  *	AWALK_LIMIT: a limit stopped the walk, so some content was not
  *	seen. AWALK_NOT_MIME: nothing could be parsed at all.
  *
- *	Memory: the message is copied once into GMime's stream, and one
- *	part's decoded content is held at a time (at most the size of its
- *	encoded form), plus at most limits.max_archive_read for a nested
- *	archive; items are counted against limits.max_items.
+ *	Memory: the message is read in place, so MSG must stay as it is
+ *	until awalk_result_free(). Of one
+ *	part at a time, the first ACONTENT_MAGIC_BYTES of its decoded
+ *	content are held (what libmagic is shown) and the rest only
+ *	counted (base64 from its characters, without decoding); only an
+ *	archive is held whole, plus at most limits.max_archive_read for an
+ *	archive inside it. Items are counted against limits.max_items.
  *
  *	An awalk_t is shared by threads (it holds the libmagic pool); a
  *	result belongs to one thread.

@@ -1,10 +1,13 @@
 """postern-attach behind a real Postfix, with messages built here: each
 rule type (extension, deceptive name, true type, declared type,
 mismatch, encryption, archive depth, attachment and message size,
-sender exception) and each action (reject naming the file, strip with
-the rest of the message intact and valid, quarantine in the hold queue,
-tag, allow), a zip holding an .exe, an encrypted zip, 100 parts, a
-10 MB attachment, ambiguous MIME, monitor mode and the audit record."""
+sender and recipient exceptions, unreadable archives, last extension
+only) and each action (reject naming the file, strip with the rest of
+the message intact and valid, quarantine in the hold queue, tag, allow
+as an exception), names hidden by RFC 2047 words, RFC 2231 charsets,
+bidi overrides and trailing dots or blanks, a zip holding an .exe, an
+encrypted zip, 100 parts, a 10 MB attachment, ambiguous and broken
+MIME, monitor mode and the audit record."""
 import email
 import email.message
 import email.policy
@@ -331,6 +334,138 @@ def test_folded_header_fields_are_read_as_sent(workdir, start, postfix):
            b" filename*2=\"e\"\r\n\r\nxx\r\n--fold--\r\n")
     _, data, _ = send(pf, raw)
     assert rejected(data) and '"payment.exe"' in data[1], data
+
+
+def raw_attachment(headers, body=b"eHg=\r\n", sender="alice@example.net"):
+    """A two-part message whose attachment has exactly HEADERS (bytes,
+    CRLF separated, as a sender would write them) and BODY (base64)."""
+    return (b"From: " + sender.encode() + b"\r\nTo: bob@example.org\r\nSubject: raw\r\n"
+            b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"rw\"\r\n\r\n"
+            b"--rw\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+            b"--rw\r\n" + headers + b"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + body + b"--rw--\r\n")
+
+
+def test_encoded_names_are_decoded_before_the_rules(workdir, start, postfix):
+    """RFC 2047 words (as many mailers still write names) and RFC 2231
+    charsets must not hide an extension or a bidi trick."""
+    m = attach_milter(workdir, start)
+    pf = postfix_for(postfix, m)
+    cases = [
+        # RFC 2047 base64 word in the Content-Type name only: "rechnung.pdf.exe"
+        (b"Content-Type: application/octet-stream; name=\"=?UTF-8?B?cmVjaG51bmcucGRmLmV4ZQ==?=\"",
+         '"rechnung.pdf.exe" refused: extension .exe'),
+        # RFC 2047 Q word in the filename, split over two words
+        (b"Content-Type: application/octet-stream\r\nContent-Disposition: attachment;"
+         b" filename=\"=?iso-8859-1?Q?f=E4ktura?= =?iso-8859-1?Q?.SCR?=\"",
+         "extension .scr"),
+        # RFC 2231 with a charset: U+202E (right-to-left override) percent-encoded
+        (b"Content-Type: application/pdf\r\nContent-Disposition: attachment;"
+         b" filename*=utf-8''invoice%E2%80%AEfdp.exe",
+         "deceptive file name (bidi)"),
+        # Trailing blanks and dots after the extension, quoted
+        (b"Content-Type: application/octet-stream; name=\"setup.js .. \"",
+         "extension .js"),
+    ]
+    for headers, why in cases:
+        _, data, _ = send(pf, raw_attachment(headers))
+        assert rejected(data) and why in data[1], (headers, data)
+    # The same name not encoded, and a harmless encoded one, for contrast.
+    _, data, qid = send(pf, raw_attachment(
+        b"Content-Type: application/octet-stream; name=\"=?UTF-8?B?cmVwb3J0LnR4dA==?=\""))
+    assert data[0] == 250, data
+    pf.wait_delivered(qid)
+
+
+ALLOW_RULES = """
+[attach-rule partners-get-programs]
+ext = exe
+except_recipients = partner.example
+action = reject
+[attach-rule pdf-by-name]
+ext = pdf
+action = allow
+[attach-rule pdf-content]
+true_type = application/pdf
+action = tag
+[attach-rule broken-archives]
+unreadable = yes
+action = reject
+[attach-rule last-only]
+ext = docm
+ext_last_only = yes
+action = tag
+"""
+
+
+def test_allow_rule_recipient_exception_unreadable_and_last_extension(workdir, start,
+                                                                      postfix):
+    m = attach_milter(workdir, start, rules=ALLOW_RULES)
+    pf = postfix_for(postfix, m)
+
+    # allow placed first is an exception: a PDF named .pdf is not tagged,
+    # the same content under another name is.
+    _, data, qid = send(pf, message((PDF, "application", "pdf", "report.pdf")))
+    assert data[0] == 250, data
+    assert pf.wait_delivered(qid)["X-Postern-Attach"] is None
+    rec = record_for(workdir, qid)
+    assert rec["result"] == "rule" and rec["extra"]["rule"] == "pdf-by-name", rec
+    assert rec["action"] == "accept", rec
+    _, data, qid = send(pf, message((PDF, "application", "octet-stream", "scan.bin")))
+    assert data[0] == 250, data
+    tag = pf.wait_delivered(qid)["X-Postern-Attach"]
+    assert tag is not None and "rule=pdf-content" in tag, tag
+
+    # except_recipients: only when every recipient is in the list.
+    exe = message((b"x", "application", "octet-stream", "tool.exe"))
+    _, data, qid = pf.send("alice@example.net", ["ops@partner.example"], exe)
+    assert data[0] == 250, data
+    pf.wait_delivered(qid)
+    _, data, _ = pf.send("alice@example.net", ["ops@partner.example", "bob@example.org"], exe)
+    assert rejected(data) and "tool.exe" in data[1], data
+
+    # A zip that libarchive cannot list (truncated after its first header).
+    broken = zip_of(("a.txt", b"hello " * 200))[:60]
+    _, data, _ = send(pf, message((broken, "application", "zip", "damaged.zip")))
+    assert rejected(data) and "damaged.zip" in data[1], data
+
+    # ext_last_only: only the last extension counts.
+    _, data, qid = send(pf, message((b"macro\n", "application", "octet-stream",
+                                     "budget.docm.txt")))
+    assert data[0] == 250, data
+    assert pf.wait_delivered(qid)["X-Postern-Attach"] is None
+    _, data, qid = send(pf, message((b"macro\n", "application", "octet-stream",
+                                     "budget.txt.docm")))
+    assert data[0] == 250, data
+    tag = pf.wait_delivered(qid)["X-Postern-Attach"]
+    assert tag is not None and "rule=last-only" in tag, tag
+    assert m.stop() == 0, m.log_text()
+
+
+def test_broken_mime_still_gets_its_parts_checked(workdir, start, postfix):
+    """Damage mail programs read alike (no final boundary, a huge header
+    line) is logged and the parts found still go through the rules."""
+    m = attach_milter(workdir, start)
+    pf = postfix_for(postfix, m)
+    exe_part = (b"--cut\r\nContent-Type: application/octet-stream; name=\"run.exe\"\r\n"
+                b"Content-Transfer-Encoding: base64\r\n\r\neHg=\r\n")
+    head = (b"From: alice@example.net\r\nTo: bob@example.org\r\nSubject: broken\r\n"
+            b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"cut\"\r\n")
+    # No closing boundary at all.
+    _, data, _ = send(pf, head + b"\r\n--cut\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+                      + exe_part)
+    assert rejected(data) and "run.exe" in data[1], data
+    # A 60 KB header line before the parts.
+    _, data, _ = send(pf, head + b"X-Padding: " + b"a" * 60000 + b"\r\n\r\n" + exe_part
+                      + b"--cut--\r\n")
+    assert rejected(data) and "run.exe" in data[1], data
+    # A base64 body with garbage in it: decoded as clients do, and clean.
+    _, data, qid = send(pf, raw_attachment(
+        b"Content-Type: application/octet-stream; name=\"notes.bin\"",
+        body=b"aGVsbG8g!!d29y#bGQ=\r\n"))
+    assert data[0] == 250, data
+    pf.wait_delivered(qid)
+    assert m.stop() == 0, m.log_text()
 
 
 def test_metrics_count_decisions_rule_hits_and_parse_time(workdir, start, postfix):

@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <cmocka.h>
+#include <glib.h>
 
 #include "awalk.h"
 
@@ -431,6 +434,113 @@ static void message_text_keeps_its_declared_type(void **state)
     awalk_free(w);
 }
 
+/* A message with one attachment of DATA encoded as ENC ("base64",
+ * "quoted-printable" or "7bit"); caller frees. */
+static char *one_attachment(const unsigned char *data, size_t len, const char *enc,
+                            const char *ctype)
+{
+    GString *m = g_string_new(NULL);
+
+    g_string_append_printf(m, "Content-Type: multipart/mixed; boundary=\"s\"\r\n\r\n"
+                           "--s\r\nContent-Type: %s; name=\"f.bin\"\r\n"
+                           "Content-Transfer-Encoding: %s\r\n\r\n", ctype, enc);
+    if (strcmp(enc, "base64") == 0) {
+        gchar *b = g_base64_encode(data, len);
+        for (size_t k = 0, n = strlen(b); k < n; k += 76)
+            g_string_append_printf(m, "%.76s\r\n", b + k);
+        g_free(b);
+    } else {
+        /* 7bit: one enormous line, as the content has no line break */
+        for (size_t k = 0; k < len; k++) {
+            if (k % 70 == 69 && strcmp(enc, "7bit") != 0)
+                g_string_append(m, "=\r\n");
+            g_string_append_c(m, (char) data[k]);
+        }
+        g_string_append(m, "\r\n");
+    }
+    g_string_append(m, "--s--\r\n");
+    return g_string_free(m, FALSE);
+}
+
+/* Parts beyond the bytes libmagic is shown are counted, not kept: the
+ * sizes must still be the exact decoded sizes, padding and all. */
+static void large_parts_are_sized_exactly(void **state)
+{
+    static const size_t sizes[] = { ACONTENT_MAGIC_BYTES - 1, ACONTENT_MAGIC_BYTES,
+                                    ACONTENT_MAGIC_BYTES + 1, ACONTENT_MAGIC_BYTES + 2,
+                                    ACONTENT_MAGIC_BYTES + 3, 3 * ACONTENT_MAGIC_BYTES + 7 };
+    static const char *const encs[] = { "base64", "quoted-printable", "7bit" };
+    size_t max = sizes[sizeof(sizes) / sizeof(sizes[0]) - 1];
+    unsigned char *data = malloc(max);
+    awalk_t *w = walker(100, 20);
+
+    (void) state;
+    memcpy(data, "%PDF-1.4\n", 9);
+    for (size_t k = 9; k < max; k++)
+        data[k] = (unsigned char) ('a' + k % 23);
+    for (size_t e = 0; e < 3; e++)
+        for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+            char *m = one_attachment(data, sizes[i], encs[e], "application/pdf");
+            awalk_result_t *r = run(w, m);
+            const awalk_item_t *it = find(r, "1");
+            if (it->size != sizes[i])
+                fail_msg("%s %zu bytes: size %llu", encs[e], sizes[i],
+                         (unsigned long long) it->size);
+            assert_string_equal(it->true_type, "application/pdf");
+            awalk_result_free(r);
+            free(m);
+        }
+    free(data);
+    awalk_free(w);
+}
+
+/* An archive larger than the typed head is read whole to be listed. */
+static void large_archives_are_read_whole(void **state)
+{
+    size_t cap = 2 << 20, used = 0, big = 600 * 1024;
+    unsigned char *zip = malloc(cap), *noise = malloc(big);
+    struct archive *a = archive_write_new();
+    struct archive_entry *e = archive_entry_new();
+    awalk_t *w = walker(100, 20);
+
+    (void) state;
+    uint32_t x = 2463534242u;
+    for (size_t k = 0; k < big; k++) {      /* xorshift: does not compress */
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        noise[k] = (unsigned char) x;
+    }
+    archive_write_set_format_zip(a);
+    archive_write_open_memory(a, zip, cap, &used);
+    const char *names[] = { "a/noise.bin", "tools/setup.exe" };
+    for (int i = 0; i < 2; i++) {
+        archive_entry_clear(e);
+        archive_entry_set_pathname(e, names[i]);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_entry_set_size(e, i == 0 ? (la_int64_t) big : 5);
+        archive_write_header(a, e);
+        archive_write_data(a, i == 0 ? (const void *) noise : "hello", i == 0 ? big : 5);
+    }
+    archive_write_close(a);
+    archive_write_free(a);
+    archive_entry_free(e);
+
+    char *m = one_attachment(zip, used, "base64", "application/zip");
+    awalk_result_t *r = run(w, m);
+    assert_true(used > ACONTENT_MAGIC_BYTES);
+    assert_int_equal(find(r, "1")->size, used);
+    assert_true(find(r, "1")->archive);
+    assert_string_equal(find(r, "1/2")->name, "tools/setup.exe");
+    assert_int_equal(find(r, "1/1")->size, big);
+    awalk_result_free(r);
+    awalk_free(w);
+    free(m);
+    free(zip);
+    free(noise);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -445,6 +555,8 @@ int main(void)
         cmocka_unit_test(strip_replaces_one_part_and_keeps_the_rest),
         cmocka_unit_test(strip_of_a_single_part_message_replaces_the_root),
         cmocka_unit_test(message_text_keeps_its_declared_type),
+        cmocka_unit_test(large_parts_are_sized_exactly),
+        cmocka_unit_test(large_archives_are_read_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
