@@ -70,7 +70,8 @@ def dns_upstream(run):
 
 
 def key_path(run):
-    return os.path.join(run.keydir, "bench.private")
+    """The run's RSA-2048 key (bench/run's dkim keys: selector "bench")."""
+    return os.path.join(run.keydir, "rsa.pem")
 
 
 def signed_message(run, plain):
