@@ -716,3 +716,37 @@ class PolicyServer(Server):
                 continue
         STARTED_PIDS.discard(self.pid)
         self.pid = None
+
+
+# libmilter/mfdef.h: what an MTA offers (protocol v6, every action and
+# flag), and the SMFIP_NR_* ("no reply") flag of each stage.
+SMFI_CURR_ACTS, SMFI_CURR_PROT = 0x1FF, 0x1FFFFF
+NR_FLAGS = {"connect": 0x1000, "helo": 0x2000, "mail": 0x4000, "rcpt": 0x8000,
+            "data": 0x10000, "unknown": 0x20000, "eoh": 0x40000, "body": 0x80000,
+            "header": 0x80}
+
+
+def milter_protocol(spec):
+    """Option negotiation with the milter at SPEC as an MTA offering
+    everything: the protocol flags the milter asks for."""
+    if spec.startswith("unix:"):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        addr = spec[len("unix:"):]
+    else:
+        port, host = spec[len("inet:"):].split("@")
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        addr = (host, int(port))
+    s.settimeout(5)
+    try:
+        s.connect(addr)
+        s.sendall(struct.pack(">IcIII", 13, b"O", 6, SMFI_CURR_ACTS, SMFI_CURR_PROT))
+        head = b""
+        while len(head) < 17:
+            chunk = s.recv(17 - len(head))
+            assert chunk, "milter closed the connection during negotiation"
+            head += chunk
+    finally:
+        s.close()
+    _, cmd, _, _, protocol = struct.unpack(">IcIII", head)
+    assert cmd == b"O", head
+    return protocol

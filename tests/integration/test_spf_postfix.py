@@ -9,8 +9,6 @@ stages that only collect (HELO, MAIL FROM, DATA, headers); over inet: it
 answers every stage."""
 import json
 import os
-import socket
-import struct
 
 import harness
 
@@ -140,42 +138,15 @@ def test_monitor_mode_delivers_a_fail_untouched(workdir, start, dns, postfix):
     assert "(monitor)" in d.log_text()
 
 
-# libmilter/mfdef.h: what an MTA offers (protocol v6, every action and
-# flag), and the "no reply" flags of the stages postern-spf only collects.
-SMFI_CURR_ACTS, SMFI_CURR_PROT = 0x1FF, 0x1FFFFF
-NR_QUIET = {"helo": 0x2000, "mail": 0x4000, "data": 0x10000, "header": 0x80}
-NR_ANSWERED = {"connect": 0x1000, "rcpt": 0x8000}
-
-
-def negotiated_protocol(spec):
-    """Option negotiation as an MTA offering everything: the milter's
-    protocol flags."""
-    if spec.startswith("unix:"):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        addr = spec[len("unix:"):]
-    else:
-        port, host = spec[len("inet:"):].split("@")
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        addr = (host, int(port))
-    s.settimeout(5)
-    try:
-        s.connect(addr)
-        s.sendall(struct.pack(">IcIII", 13, b"O", 6, SMFI_CURR_ACTS, SMFI_CURR_PROT))
-        head = b""
-        while len(head) < 17:
-            chunk = s.recv(17 - len(head))
-            assert chunk, "milter closed the connection during negotiation"
-            head += chunk
-    finally:
-        s.close()
-    _, cmd, _, _, protocol = struct.unpack(">IcIII", head)
-    assert cmd == b"O", head
-    return protocol
+# The "no reply" flags of the stages postern-spf only collects, and of
+# those it must answer (harness.NR_FLAGS).
+NR_QUIET = {k: harness.NR_FLAGS[k] for k in ("helo", "mail", "data", "header")}
+NR_ANSWERED = {k: harness.NR_FLAGS[k] for k in ("connect", "rcpt")}
 
 
 def test_unix_socket_leaves_collecting_stages_unanswered(workdir, start, dns):
     d = spf_milter(workdir, start, dns)
-    p = negotiated_protocol(d.spec)
+    p = harness.milter_protocol(d.spec)
     for stage, bit in NR_QUIET.items():
         assert p & bit, "%s should be unanswered: 0x%x" % (stage, p)
     # RCPT carries the verdict; CONNECT may refuse when memory runs out.
@@ -185,7 +156,7 @@ def test_unix_socket_leaves_collecting_stages_unanswered(workdir, start, dns):
 
 def test_inet_socket_answers_every_stage(workdir, start, dns):
     d = spf_milter(workdir, start, dns, sock="inet:%d@127.0.0.1" % harness.free_port())
-    p = negotiated_protocol(d.spec)
+    p = harness.milter_protocol(d.spec)
     for stage, bit in dict(NR_QUIET, **NR_ANSWERED).items():
         assert not p & bit, "%s must be answered over TCP: 0x%x" % (stage, p)
 def test_metrics_count_results_by_identity(workdir, start, dns, postfix):
