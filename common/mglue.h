@@ -62,9 +62,11 @@
 
 /* runtime_proto_t.quiet of a milter whose callbacks before the end of
  * the message only ever continue (it collects, then decides at the end):
- * over unix: the MTA sends those stages without waiting for answers. */
+ * over unix: the MTA sends those stages without waiting for answers.
+ * DATA is listed because the runtime always takes it (see runtime.c). */
 #define MGLUE_QUIET_COLLECT (SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT \
-                             | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
+                             | SMFIP_NR_DATA | SMFIP_NR_HDR | SMFIP_NR_EOH \
+                             | SMFIP_NR_BODY)
 
 /* Macro lists for runtime_proto_t.macros, per stage. */
 #define MGLUE_CONNECT_MACROS "{daemon_name}"

@@ -3,6 +3,10 @@
  * sends into the session, hand it to the core at end of header and body,
  * and turn the outcome into header edits and a reply. Decisions live in
  * dkim_select.c (sign or verify) and dkim_result.c (results, action).
+ *
+ * Only the connect callback (out of memory) and the end of message may
+ * answer anything but "continue"; the others must stay that way, as the
+ * MTA does not wait for their answers over unix: (proto.quiet).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -396,6 +400,11 @@ static struct smfiDesc desc = {
 static const runtime_proto_t proto = {
     .actions = DKIM_ACTIONS,
     .skip = SMFIP_NOUNKNOWN | SMFIP_NODATA,
+    /* Every stage before the end of the message only collects and always
+     * continues (signing and verifying are answered at the end), so over
+     * unix: the MTA need not wait: one answer a message (end of it) instead of a
+     * dozen. CONNECT stays answered: it refuses when memory runs out. */
+    .quiet = MGLUE_QUIET_COLLECT,
     .macros = {
         [SMFIM_CONNECT] = MGLUE_CONNECT_MACROS,
         [SMFIM_ENVFROM] = MGLUE_MAIL_MACROS,

@@ -726,8 +726,12 @@ SMFIP_NR_DATA, SMFIP_NR_UNKN, SMFIP_NR_EOH, SMFIP_NR_BODY = 0x10000, 0x20000, 0x
 SMFIP_NR_HDR = 0x80
 # What a milter that only collects until the end of the message leaves
 # unanswered over unix: (mglue.h, MGLUE_QUIET_COLLECT).
-NR_COLLECT = (SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR
-              | SMFIP_NR_EOH | SMFIP_NR_BODY)
+NR_COLLECT = (SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_DATA
+              | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
+# The same by stage name.
+NR_FLAGS = {"connect": SMFIP_NR_CONN, "helo": SMFIP_NR_HELO, "mail": SMFIP_NR_MAIL,
+            "rcpt": SMFIP_NR_RCPT, "data": SMFIP_NR_DATA, "unknown": SMFIP_NR_UNKN,
+            "eoh": SMFIP_NR_EOH, "body": SMFIP_NR_BODY, "header": SMFIP_NR_HDR}
 
 
 def milter_protocol(spec):

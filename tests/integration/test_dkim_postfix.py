@@ -5,7 +5,11 @@ dkimpy and Mail::DKIM; inbound mail signed by dkimpy or by Mail::DKIM
 Authentication-Results, a body or header changed after signing gets
 dkim=fail, a selector nobody published gets permerror (RFC 6376 6.1.2),
 and with the DNS server stopped the result is temperror and the
-configured action applies. Forged A-R fields with our authserv-id go."""
+configured action applies. Forged A-R fields with our authserv-id go.
+Over unix: the milter asks the MTA not to wait for its answers at every
+stage before the end of the message (they only collect); over inet: it
+answers every stage. The other tests run over unix:, so signing, verifying
+and refusing are checked with the quiet stages."""
 import base64
 import email
 import json
@@ -93,8 +97,8 @@ def dkimdns(workdir, start, keys):
     return start(harness.DNS(workdir, files))
 
 
-def postern_dkim(workdir, start, dns, keys, internal="127.0.0.0/8", extra=""):
-    sock = "unix:%s/dkim.sock" % harness.milter_run_dir(workdir)
+def postern_dkim(workdir, start, dns, keys, internal="127.0.0.0/8", extra="", sock=None):
+    sock = sock or "unix:%s/dkim.sock" % harness.milter_run_dir(workdir)
     conf = os.path.join(workdir, "postern.conf")
     with open(conf, "w") as f:
         f.write("[global]\nauthserv_id = %s\naudit_log = %s/audit.jsonl\n"
@@ -263,6 +267,30 @@ def test_permerror_with_on_fail_reject_is_refused(workdir, start, postfix, keys,
                                          extra="on_fail = reject\n")
     assert data[0] == 550 and "5.7.20" in data[1], data
     assert pf.delivered() == []
+
+
+# Every stage up to the body only collects; CONNECT refuses when memory
+# runs out, and the end of the message carries the verdict and the edits.
+NR_QUIET = {k: harness.NR_FLAGS[k]
+            for k in ("helo", "mail", "rcpt", "data", "header", "eoh", "body")}
+NR_ANSWERED = {k: harness.NR_FLAGS[k] for k in ("connect",)}
+
+
+def test_unix_socket_leaves_collecting_stages_unanswered(workdir, start, keys, dkimdns):
+    d = postern_dkim(workdir, start, dkimdns, keys)
+    p = harness.milter_protocol(d.spec)
+    for stage, bit in NR_QUIET.items():
+        assert p & bit, "%s should be unanswered: 0x%x" % (stage, p)
+    for stage, bit in NR_ANSWERED.items():
+        assert not p & bit, "%s must be answered: 0x%x" % (stage, p)
+
+
+def test_inet_socket_answers_every_stage(workdir, start, keys, dkimdns):
+    d = postern_dkim(workdir, start, dkimdns, keys,
+                     sock="inet:%d@127.0.0.1" % harness.free_port())
+    p = harness.milter_protocol(d.spec)
+    for stage, bit in harness.NR_FLAGS.items():
+        assert not p & bit, "%s must be answered over TCP: 0x%x" % (stage, p)
 
 
 def test_dns_down_is_temperror_and_the_configured_action(
