@@ -56,6 +56,16 @@ static const awalk_item_t *find(const awalk_result_t *r, const char *path)
     return NULL;
 }
 
+/* The archive entry named NAME, wherever the format lists it. */
+static const awalk_item_t *find_entry(const awalk_result_t *r, const char *name)
+{
+    for (size_t i = 0; i < awalk_count(r); i++)
+        if (awalk_item(r, i)->entry && strcmp(awalk_item(r, i)->name, name) == 0)
+            return awalk_item(r, i);
+    fail_msg("no entry %s", name);
+    return NULL;
+}
+
 static awalk_result_t *run(awalk_t *w, const char *msg)
 {
     awalk_result_t *r = awalk_run(w, msg, strlen(msg));
@@ -218,6 +228,20 @@ static void archives_are_listed(void **state)
     assert_non_null(strstr(find(r, "2/1")->true_type, "executable"));
     awalk_result_free(r);
     free(msg);
+
+    /* 7-Zip and ISO 9660 (Rock Ridge names), written by bsdtar. */
+    static const char *const other[] = { "7z_exe.eml", "iso_exe.eml" };
+    for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+        msg = fixture(other[i], &len);
+        r = awalk_run(w, msg, len);
+        assert_non_null(r);
+        assert_true(find(r, "2")->archive);
+        const awalk_item_t *exe = find_entry(r, "bin/run.exe");
+        assert_non_null(strstr(exe->true_type, "executable"));
+        assert_string_equal(find_entry(r, "readme.txt")->true_type, "text/plain");
+        awalk_result_free(r);
+        free(msg);
+    }
     awalk_free(w);
 }
 
