@@ -56,9 +56,11 @@ def start(workdir):
 
 @pytest.fixture
 def postfix(workdir, start):
-    """postfix(milters=[...], extra_main_cf={...}) -> a started Postfix."""
-    def _postfix(milters=(), extra_main_cf=None):
-        return start(harness.Postfix(workdir, milters, extra_main_cf))
+    """postfix(milters=[...], extra_main_cf={...}, sasl_users={...}) -> a
+    started Postfix (with SMTP AUTH for SASL_USERS)."""
+    def _postfix(milters=(), extra_main_cf=None, sasl_users=None):
+        return start(harness.Postfix(workdir, milters, extra_main_cf,
+                                     sasl_users=sasl_users))
     return _postfix
 
 
