@@ -235,10 +235,14 @@ class Postfix(Server):
     """A private Postfix 3.7 instance: smtpd on 127.0.0.1:PORT, every
     message delivered to a sink directory as QUEUEID.eml. With
     SASL_USERS ({name: password}) smtpd offers AUTH (see Sasl) and
-    send(..., auth=(name, password)) logs in before MAIL FROM."""
+    send(..., auth=(name, password)) logs in before MAIL FROM. With
+    DAEMON_NAME a second smtpd listens on 127.0.0.1:submission_port and
+    tells milters {daemon_name} = DAEMON_NAME, as admins set up a
+    submission port (-o milter_macro_daemon_name=ORIGINATING); reach it
+    with send(..., port=pf.submission_port)."""
 
     def __init__(self, workdir, milters=(), extra_main_cf=None, port=None,
-                 sasl_users=None):
+                 sasl_users=None, daemon_name=None):
         self.dir = os.path.join(workdir, "postfix")
         self.conf = os.path.join(self.dir, "etc")
         self.queue = os.path.join(self.dir, "queue")
@@ -246,6 +250,8 @@ class Postfix(Server):
         self.outdir = os.path.join(self.dir, "delivered")
         self.maillog_path = os.path.join(self.dir, "log", "maillog")
         self.port = port or free_port()
+        self.daemon_name = daemon_name
+        self.submission_port = free_port() if daemon_name else None
         self.milters = list(milters)
         self.extra = dict(extra_main_cf or {})
         # Debian's smtpd reads CONFIG_DIR/sasl/smtpd.conf whatever
@@ -313,6 +319,12 @@ class Postfix(Server):
         with open(os.path.join(self.conf, "master.cf"), "w") as f:
             f.write(MASTER_CF.format(port="127.0.0.1:%d" % self.port, sink=sink,
                                      outdir=self.outdir))
+            if self.submission_port:
+                # Postfix's default daemon name is $myhostname, so only
+                # this listener's mail carries DAEMON_NAME.
+                f.write("127.0.0.1:%d  inet  n  -  n  -  -  smtpd\n"
+                        "  -o milter_macro_daemon_name=%s\n"
+                        % (self.submission_port, self.daemon_name))
 
     def start(self):
         sink = os.path.join(self.dir, "sink.sh")
@@ -330,15 +342,17 @@ class Postfix(Server):
         pid = self.master_pid()
         if pid:
             STARTED_PIDS.add(pid)
-        try:
-            wait_until(self._banner, 20, "Postfix smtpd on port %d" % self.port)
-        except TimeoutError:
-            raise RuntimeError("Postfix did not answer:\n" + self.maillog())
+        for port in filter(None, (self.port, self.submission_port)):
+            try:
+                wait_until(lambda: self._banner(port), 20, "Postfix smtpd on port %d" % port)
+            except TimeoutError:
+                raise RuntimeError("Postfix did not answer:\n" + self.maillog())
         return self
 
-    def _banner(self):
+    @staticmethod
+    def _banner(port):
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
                 return s.recv(100).startswith(b"220 ")
         except OSError:
             return False
@@ -404,10 +418,11 @@ class Postfix(Server):
 
     # --- sending and receiving
 
-    def smtp(self, helo="client.example.net", auth=None, mech="PLAIN"):
-        """A connection after EHLO; with AUTH (name, password), logged in
-        with MECH (smtplib raises SMTPAuthenticationError on 535)."""
-        s = smtplib.SMTP("127.0.0.1", self.port, timeout=60)
+    def smtp(self, helo="client.example.net", auth=None, mech="PLAIN", port=None):
+        """A connection after EHLO to PORT (default: the first smtpd);
+        with AUTH (name, password), logged in with MECH (smtplib raises
+        SMTPAuthenticationError on 535)."""
+        s = smtplib.SMTP("127.0.0.1", port or self.port, timeout=60)
         try:
             s.ehlo(helo)
             if auth:
@@ -419,12 +434,12 @@ class Postfix(Server):
         return s
 
     def send(self, mail_from, rcpts, data, helo="client.example.net", conn=None,
-             auth=None):
+             auth=None, port=None):
         """One transaction; returns (rcpt_replies, data_reply, queue_id).
         rcpt_replies maps each recipient to (code, text); data_reply is
-        (code, text) or None when no recipient was accepted. AUTH: see
-        smtp()."""
-        s = conn or self.smtp(helo, auth)
+        (code, text) or None when no recipient was accepted. AUTH and
+        PORT: see smtp()."""
+        s = conn or self.smtp(helo, auth, port=port)
         try:
             return self._transaction(s, mail_from, rcpts, data)
         finally:
