@@ -4,9 +4,7 @@
  * audit_fmt.h). audit.c chains and appends what this makes.
  */
 #include <math.h>
-#include <pthread.h>
 #include <stddef.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +15,7 @@
 #include <jansson.h>
 
 #include "audit_fmt.h"
+#include "pidcache.h"
 
 /* Bounds that keep one record far below AUDIT_MAX_RECORD. */
 #define FIELD_MAX 2048
@@ -41,34 +40,6 @@ struct audit_fmt {
     time_t sec;                 /* sec_txt is its date and time */
     char sec_txt[80];
 };
-
-/* ---- the process id, without a system call per record ---- */
-
-static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
-static _Atomic pid_t pid_cached;
-
-static void pid_forget(void)
-{
-    atomic_store(&pid_cached, 0);
-}
-
-static void pid_hook(void)
-{
-    /* A forked child must not log its parent's pid. */
-    pthread_atfork(NULL, NULL, pid_forget);
-}
-
-static pid_t current_pid(void)
-{
-    pid_t pid;
-
-    pthread_once(&pid_once, pid_hook);
-    if ((pid = atomic_load(&pid_cached)) == 0) {
-        pid = getpid();
-        atomic_store(&pid_cached, pid);
-    }
-    return pid;
-}
 
 /* ---- the buffer ---- */
 
@@ -402,7 +373,7 @@ static void put_ts(audit_fmt_t *f)
 
 static void put_pid(audit_fmt_t *f)
 {
-    pid_t pid = current_pid();
+    pid_t pid = pidcache_pid();
 
     if (pid != f->pid) {
         snprintf(f->pid_txt, sizeof(f->pid_txt), "%ld", (long) pid);
