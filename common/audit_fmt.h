@@ -32,9 +32,10 @@
  *	audit_fmt_record: the record text (no newline, NUL-terminated),
  *	LEN bytes inside the handle's buffer and valid until the next call;
  *	text[-1] and text[LEN] may be overwritten by the caller (room for a
- *	newline on each side, so a line goes out in one write). NULL when
- *	out of memory or when "extra" nests deeper than jansson could sanely
- *	dump (a cycle).
+ *	newline on each side, so a line goes out in one write). NULL, as
+ *	json_dumps() gave before, when out of memory, when "extra" holds a
+ *	string that is not UTF-8 (made with json_string_nocheck), or when
+ *	it nests deeper than 2048 levels (a cycle, which jansson refuses).
  */
 #ifndef POSTERN_AUDIT_FMT_H
 #define POSTERN_AUDIT_FMT_H
