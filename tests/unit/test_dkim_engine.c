@@ -3,7 +3,10 @@
  * libopendkim engine with an in-memory key source: our RSA and Ed25519
  * signatures verify, changes after signing fail, missing and unreachable
  * keys give permerror and temperror, over-signing stops added fields,
- * hostile input gets a result, and the RFC 8463 example verifies.
+ * hostile input gets a result, the RFC 8463 example verifies, and an
+ * RSA key record is decoded once (common/pkeycache, reached through the
+ * d2i_PUBKEY_bio linked in here as in the daemons) but never answered
+ * from the cache once its bytes change.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +17,10 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "pkeycache.h"
 
 #include "dkim_engine.h"
 #include "dkim_hdrlist.h"
@@ -430,6 +437,51 @@ static void broken_base64_key_is_permerror(void **state)
     fx.zone = saved;
 }
 
+/* "v=DKIM1; k=rsa; p=..." of a new RSA-2048 key into REC. */
+static void new_rsa_record(char *rec, size_t reclen)
+{
+    EVP_PKEY *k = EVP_RSA_gen(2048);
+    unsigned char *der = NULL, b64[1024];
+    int n;
+
+    assert_non_null(k);
+    n = i2d_PUBKEY(k, &der);
+    assert_true(n > 0 && n < 700);
+    EVP_EncodeBlock(b64, der, n);
+    snprintf(rec, reclen, "v=DKIM1; k=rsa; p=%s", (char *) b64);
+    OPENSSL_free(der);
+    EVP_PKEY_free(k);
+}
+
+static void rsa_key_decoded_once_and_never_answered_when_changed(void **state)
+{
+    char sigs[4][4096];
+    dkim_sigres_t r[8];
+    unsigned long hits, misses;
+    zone_t saved = fx.zone;
+
+    (void) state;
+    sign_base(sigs);                /* sigs[0]: rsa1, the zone's first record */
+    pkeycache_flush();
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(verify(&base, sigs, 1, r), 1);
+        assert_int_equal(r[0].res, DKIM_RES_PASS);
+    }
+    pkeycache_stats(&hits, &misses);
+    assert_int_equal(misses, 1);
+    assert_int_equal(hits, 2);
+    /* the selector now publishes another key: decoded anew, and the
+     * signature made with the old one fails */
+    new_rsa_record(fx.zone.txt[0], sizeof(fx.zone.txt[0]));
+    assert_int_equal(verify(&base, sigs, 1, r), 1);
+    assert_int_equal(r[0].res, DKIM_RES_FAIL);
+    pkeycache_stats(&hits, &misses);
+    assert_int_equal(misses, 2);
+    assert_int_equal(hits, 2);
+    fx.zone = saved;
+    pkeycache_flush();
+}
+
 static void too_many_signatures_are_cut_at_the_limit(void **state)
 {
     char sigs[20][4096];
@@ -557,6 +609,7 @@ int main(void)
         cmocka_unit_test(unsigned_message_has_no_results),
         cmocka_unit_test(malformed_signatures_get_a_result),
         cmocka_unit_test(broken_base64_key_is_permerror),
+        cmocka_unit_test(rsa_key_decoded_once_and_never_answered_when_changed),
         cmocka_unit_test(too_many_signatures_are_cut_at_the_limit),
         cmocka_unit_test(huge_header_count_and_huge_field_get_a_result),
         cmocka_unit_test(rfc8463_example_verifies),

@@ -1,7 +1,7 @@
 /*
- * dmarc_keycache.c - decoded DKIM public keys, kept by their DER bytes,
+ * pkeycache.c - decoded DKIM public keys, kept by their DER bytes,
  * so that verifying the next message signed with the same key skips
- * OpenSSL's key decoding (see dmarc_keycache.h for why and how much).
+ * OpenSSL's key decoding (see pkeycache.h for why and how much).
  */
 #include <limits.h>
 #include <pthread.h>
@@ -10,16 +10,16 @@
 
 #include <openssl/x509.h>
 
-#include "dmarc_keycache.h"
+#include "pkeycache.h"
 
 typedef struct {
     uint64_t hash;
     size_t len;
-    unsigned char der[DMARC_KEYCACHE_MAX_DER];
+    unsigned char der[PKEYCACHE_MAX_DER];
     EVP_PKEY *key;              /* NULL: free slot */
 } slot_t;
 
-static slot_t slots[DMARC_KEYCACHE_SIZE];
+static slot_t slots[PKEYCACHE_SIZE];
 static size_t next_slot;
 static unsigned long hits, misses;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -36,7 +36,7 @@ static uint64_t fnv1a(const unsigned char *p, size_t n)
 /* A new reference to the cached key, or NULL; lock held. */
 static EVP_PKEY *lookup(uint64_t h, const unsigned char *der, size_t len)
 {
-    for (size_t i = 0; i < DMARC_KEYCACHE_SIZE; i++) {
+    for (size_t i = 0; i < PKEYCACHE_SIZE; i++) {
         slot_t *s = &slots[i];
         if (s->key != NULL && s->hash == h && s->len == len &&
             memcmp(s->der, der, len) == 0)
@@ -57,7 +57,7 @@ static void insert(uint64_t h, const unsigned char *der, size_t len,
     if (!EVP_PKEY_up_ref(key))
         return;
     slot_t *s = &slots[next_slot];
-    next_slot = (next_slot + 1) % DMARC_KEYCACHE_SIZE;
+    next_slot = (next_slot + 1) % PKEYCACHE_SIZE;
     EVP_PKEY_free(s->key);
     s->hash = h;
     s->len = len;
@@ -65,10 +65,10 @@ static void insert(uint64_t h, const unsigned char *der, size_t len,
     s->key = key;
 }
 
-EVP_PKEY *dmarc_keycache_get(const unsigned char *der, size_t len)
+EVP_PKEY *pkeycache_get(const unsigned char *der, size_t len)
 {
     const unsigned char *p = der;
-    if (len == 0 || len > DMARC_KEYCACHE_MAX_DER || len > LONG_MAX)
+    if (len == 0 || len > PKEYCACHE_MAX_DER || len > LONG_MAX)
         return d2i_PUBKEY(NULL, &p, (long)(len > LONG_MAX ? 0 : len));
     uint64_t h = fnv1a(der, len);
     pthread_mutex_lock(&lock);
@@ -91,7 +91,7 @@ EVP_PKEY *dmarc_keycache_get(const unsigned char *der, size_t len)
     return key;
 }
 
-void dmarc_keycache_stats(unsigned long *h, unsigned long *m)
+void pkeycache_stats(unsigned long *h, unsigned long *m)
 {
     pthread_mutex_lock(&lock);
     *h = hits;
@@ -99,10 +99,10 @@ void dmarc_keycache_stats(unsigned long *h, unsigned long *m)
     pthread_mutex_unlock(&lock);
 }
 
-void dmarc_keycache_flush(void)
+void pkeycache_flush(void)
 {
     pthread_mutex_lock(&lock);
-    for (size_t i = 0; i < DMARC_KEYCACHE_SIZE; i++) {
+    for (size_t i = 0; i < PKEYCACHE_SIZE; i++) {
         EVP_PKEY_free(slots[i].key);
         slots[i].key = NULL;
     }

@@ -1,9 +1,10 @@
 /*
- * test_dmarc_keycache.c - DKIM public keys decoded once: the same DER
+ * test_pkeycache.c - DKIM public keys decoded once: the same DER
  * bytes give the same key without decoding again, other bytes never
- * give a cached key, garbage gives none; and postern-dmarc's
- * d2i_PUBKEY_bio (dmarc_pkey.c, compiled into this test as into the
- * daemon) answers a memory BIO from the cache as OpenSSL would.
+ * give a cached key, garbage gives none; and the daemons'
+ * d2i_PUBKEY_bio (common/pkeycache_d2i.c, linked into this test as
+ * into postern-dkim and postern-dmarc) answers a memory BIO from the
+ * cache as OpenSSL would.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,7 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "dmarc_keycache.h"
+#include "pkeycache.h"
 
 static EVP_PKEY *rsa2048;       /* made once: slow on a busy machine */
 
@@ -50,14 +51,14 @@ static void test_same_bytes_decoded_once(void **state)
     size_t len;
     EVP_PKEY *gen = rsa2048;
     unsigned char *der = der_of(gen, &len);
-    dmarc_keycache_flush();
+    pkeycache_flush();
 
-    EVP_PKEY *a = dmarc_keycache_get(der, len);
-    EVP_PKEY *b = dmarc_keycache_get(der, len);
+    EVP_PKEY *a = pkeycache_get(der, len);
+    EVP_PKEY *b = pkeycache_get(der, len);
     assert_non_null(a);
     assert_ptr_equal(a, b);
     assert_int_equal(EVP_PKEY_eq(a, gen), 1);
-    dmarc_keycache_stats(&hits, &misses);
+    pkeycache_stats(&hits, &misses);
     assert_int_equal(hits, 1);
     assert_int_equal(misses, 1);
 
@@ -65,16 +66,16 @@ static void test_same_bytes_decoded_once(void **state)
     unsigned char *longer = malloc(len + 1);
     memcpy(longer, der, len);
     longer[len] = 0;
-    EVP_PKEY *c = dmarc_keycache_get(longer, len + 1);
-    EVP_PKEY *d = dmarc_keycache_get(longer, len + 1);
+    EVP_PKEY *c = pkeycache_get(longer, len + 1);
+    EVP_PKEY *d = pkeycache_get(longer, len + 1);
     assert_ptr_not_equal(c, a);
     assert_ptr_not_equal(c, d);
-    dmarc_keycache_stats(&hits, &misses);
+    pkeycache_stats(&hits, &misses);
     assert_int_equal(hits, 1);
     assert_int_equal(misses, 3);
 
     /* garbage is no key */
-    assert_null(dmarc_keycache_get((const unsigned char *)"\x30\x03\x02\x01",
+    assert_null(pkeycache_get((const unsigned char *)"\x30\x03\x02\x01",
                                    4));
     EVP_PKEY_free(a);
     EVP_PKEY_free(b);
@@ -82,7 +83,7 @@ static void test_same_bytes_decoded_once(void **state)
     EVP_PKEY_free(d);
     free(longer);
     OPENSSL_free(der);
-    dmarc_keycache_flush();
+    pkeycache_flush();
 }
 
 static void test_cache_stays_bounded(void **state)
@@ -92,24 +93,24 @@ static void test_cache_stays_bounded(void **state)
     size_t len0, len;
     EVP_PKEY *first = EVP_EC_gen("P-256");
     unsigned char *der0 = der_of(first, &len0);
-    dmarc_keycache_flush();
-    EVP_PKEY_free(dmarc_keycache_get(der0, len0));
+    pkeycache_flush();
+    EVP_PKEY_free(pkeycache_get(der0, len0));
     /* as many other keys as there are slots push the first one out
      * (EC keys: the cache does not care, and they are quick to make) */
-    for (int i = 0; i < DMARC_KEYCACHE_SIZE; i++) {
+    for (int i = 0; i < PKEYCACHE_SIZE; i++) {
         EVP_PKEY *k = EVP_EC_gen("P-256");
         unsigned char *der = der_of(k, &len);
-        EVP_PKEY_free(dmarc_keycache_get(der, len));
+        EVP_PKEY_free(pkeycache_get(der, len));
         OPENSSL_free(der);
         EVP_PKEY_free(k);
     }
-    EVP_PKEY_free(dmarc_keycache_get(der0, len0));
-    dmarc_keycache_stats(&hits, &misses);
+    EVP_PKEY_free(pkeycache_get(der0, len0));
+    pkeycache_stats(&hits, &misses);
     assert_int_equal(hits, 0);
-    assert_int_equal(misses, DMARC_KEYCACHE_SIZE + 2);
+    assert_int_equal(misses, PKEYCACHE_SIZE + 2);
     OPENSSL_free(der0);
     EVP_PKEY_free(first);
-    dmarc_keycache_flush();
+    pkeycache_flush();
 }
 
 static EVP_PKEY *via_bio(const unsigned char *der, size_t len)
@@ -128,7 +129,7 @@ static void test_d2i_pubkey_bio_answers_from_cache(void **state)
     size_t len;
     EVP_PKEY *gen = rsa2048;
     unsigned char *der = der_of(gen, &len);
-    dmarc_keycache_flush();
+    pkeycache_flush();
     EVP_PKEY *a = via_bio(der, len), *b = via_bio(der, len);
     assert_non_null(a);
     assert_ptr_equal(a, b);
@@ -144,7 +145,7 @@ static void test_d2i_pubkey_bio_answers_from_cache(void **state)
     assert_int_equal(EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, b), 1);
     assert_int_equal(EVP_DigestVerify(ctx, sig, siglen, msg, sizeof msg), 1);
     EVP_MD_CTX_free(ctx);
-    dmarc_keycache_stats(&hits, &misses);
+    pkeycache_stats(&hits, &misses);
     assert_int_equal(hits, 1);
     assert_int_equal(misses, 1);
     /* garbage still fails as OpenSSL's own would */
@@ -152,7 +153,7 @@ static void test_d2i_pubkey_bio_answers_from_cache(void **state)
     EVP_PKEY_free(a);
     EVP_PKEY_free(b);
     OPENSSL_free(der);
-    dmarc_keycache_flush();
+    pkeycache_flush();
 }
 
 int main(void)

@@ -1,11 +1,14 @@
 /*
- * dmarc_pkey.c - postern-dmarc's d2i_PUBKEY_bio(): libopendkim decodes
+ * pkeycache_d2i.c - d2i_PUBKEY_bio() for the daemons that verify DKIM
+ * through libopendkim (postern-dkim, postern-dmarc): libopendkim decodes
  * the DER key of a DKIM key record with it for every signature it
  * verifies, and offers no hook to hand it a key decoded before. Defined
  * in the executable, this function is what the dynamic linker binds
  * libopendkim's call to; it answers a memory BIO (what libopendkim
- * passes) from dmarc_keycache and leaves everything else to OpenSSL's
- * own function. Linked into postern-dmarc only, never into a library.
+ * passes) from pkeycache and leaves everything else to OpenSSL's own
+ * function. Built as an object library (postern_pkeycache_d2i) that
+ * only executables link, never into postern_common: a static library
+ * member nobody calls would not be linked in.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE             /* RTLD_NEXT */
@@ -16,7 +19,7 @@
 #include <openssl/bio.h>
 #include <openssl/x509.h>
 
-#include "dmarc_keycache.h"
+#include "pkeycache.h"
 
 typedef EVP_PKEY *(*d2i_fn)(BIO *, EVP_PKEY **);
 
@@ -43,7 +46,7 @@ EVP_PKEY *d2i_PUBKEY_bio(BIO *bp, EVP_PKEY **a)
     long len;
     if (a == NULL && bp != NULL && BIO_method_type(bp) == BIO_TYPE_MEM &&
         (len = BIO_get_mem_data(bp, &data)) > 0 && data != NULL) {
-        EVP_PKEY *k = dmarc_keycache_get((const unsigned char *)data,
+        EVP_PKEY *k = pkeycache_get((const unsigned char *)data,
                                          (size_t)len);
         if (k != NULL) {
             drain(bp);
