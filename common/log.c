@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "pidcache.h"
 
 #define LOG_LINE_MAX 2048
 
@@ -89,6 +90,27 @@ static void write_all(int fd, const char *buf, size_t len)
     }
 }
 
+/* "ident[pid]: level: text" to stderr (systemd's journal under
+ * postern@.service). The text is formatted once, behind the prefix, and
+ * cut at LOG_LINE_MAX - 1 bytes as on the syslog path. */
+__attribute__((format(printf, 2, 0)))
+static void log_stderr(log_level_t level, const char *fmt, va_list ap)
+{
+    char line[LOG_LINE_MAX + 128];
+    int n = snprintf(line, sizeof(line), "%s[%ld]: %s: ", log_ident,
+                     (long) pidcache_pid(), level_names[level]);
+    int t;
+
+    if (n < 0 || (size_t) n >= sizeof(line) - LOG_LINE_MAX)
+        return;
+    if ((t = vsnprintf(line + n, LOG_LINE_MAX, fmt, ap)) < 0)
+        return;
+    n += t < LOG_LINE_MAX ? t : LOG_LINE_MAX - 1;
+    line[n++] = '\n';
+    /* One write per line keeps lines from concurrent threads whole. */
+    write_all(STDERR_FILENO, line, (size_t) n);
+}
+
 void log_msg(log_level_t level, const char *fmt, ...)
 {
     char text[LOG_LINE_MAX];
@@ -97,23 +119,13 @@ void log_msg(log_level_t level, const char *fmt, ...)
     if ((int) level > atomic_load(&log_level) || (int) level < 0)
         return;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
-    va_end(ap);
-
     if (log_dest == LOG_TO_SYSLOG && syslog_open) {
+        vsnprintf(text, sizeof(text), fmt, ap);
         syslog(syslog_prio[level], "%s", text);
-        return;
+    } else {
+        log_stderr(level, fmt, ap);
     }
-    /* One write per line keeps lines from concurrent threads whole. */
-    char line[LOG_LINE_MAX + 128];
-    int n = snprintf(line, sizeof(line) - 1, "%s[%ld]: %s: %s",
-                     log_ident, (long) getpid(), level_names[level], text);
-    if (n < 0)
-        return;
-    if ((size_t) n > sizeof(line) - 2)
-        n = (int) sizeof(line) - 2;
-    line[n++] = '\n';
-    write_all(STDERR_FILENO, line, (size_t) n);
+    va_end(ap);
 }
 
 void log_close(void)

@@ -11,7 +11,7 @@ libinih-dev libjansson-dev libssl-dev libmilter-dev libunbound-dev
 libopendkim-dev opendkim-tools libmail-dkim-perl python3-dkim
 libcmocka-dev scdoc libevent-dev libmicrohttpd-dev libhiredis-dev libspf2-dev libclamav-dev clamav-daemon clamav-testfiles
 libgmime-3.0-dev libmagic-dev libarchive-dev zip
-postfix dnsmasq-base redis-server miltertest swaks postfwd
+postfix dnsmasq-base redis-server miltertest swaks postfwd sasl2-bin libsasl2-modules
 python3 python3-pytest python3-yaml
 iproute2 procps
 m4 libwrap0

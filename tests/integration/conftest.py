@@ -56,9 +56,12 @@ def start(workdir):
 
 @pytest.fixture
 def postfix(workdir, start):
-    """postfix(milters=[...], extra_main_cf={...}) -> a started Postfix."""
-    def _postfix(milters=(), extra_main_cf=None):
-        return start(harness.Postfix(workdir, milters, extra_main_cf))
+    """postfix(milters=[...], extra_main_cf={...}, sasl_users={...},
+    daemon_name=NAME) -> a started Postfix (with SMTP AUTH for SASL_USERS,
+    and a second smtpd whose {daemon_name} is NAME)."""
+    def _postfix(milters=(), extra_main_cf=None, sasl_users=None, daemon_name=None):
+        return start(harness.Postfix(workdir, milters, extra_main_cf,
+                                     sasl_users=sasl_users, daemon_name=daemon_name))
     return _postfix
 
 

@@ -189,11 +189,60 @@ cat > "$out.tmp" && mv "$out.tmp" "$out"
 """
 
 
+class Sasl:
+    """SMTP AUTH for a private Postfix: Cyrus SASL with its own smtpd.conf
+    in CONFDIR and a sasldb file DB (made with saslpasswd2 -f) holding
+    USERS ({name: password}) in REALM. Mechanisms PLAIN and LOGIN, allowed
+    without TLS: the client is on loopback and the passwords are the
+    test's own. Nothing is read from or written to /etc/sasl2 or
+    /etc/sasldb2."""
+
+    REALM = "postern.test"
+    MECHS = "PLAIN LOGIN"
+
+    def __init__(self, confdir, db, users):
+        self.dir = confdir
+        self.db = db
+        self.users = dict(users)
+
+    def write(self):
+        os.makedirs(self.dir, exist_ok=True)
+        os.makedirs(os.path.dirname(self.db), exist_ok=True)
+        with open(os.path.join(self.dir, "smtpd.conf"), "w") as f:
+            f.write("pwcheck_method: auxprop\nauxprop_plugin: sasldb\n"
+                    "sasldb_path: %s\nmech_list: %s\n" % (self.db, self.MECHS))
+        for name, password in self.users.items():
+            subprocess.run(["saslpasswd2", "-f", self.db, "-p", "-c", "-u", self.REALM,
+                            name], input=password.encode(), check=True,
+                           capture_output=True, timeout=30)
+        # smtpd runs as postfix and reads the file itself (auxprop).
+        shutil.chown(self.db, "postfix", "postfix")
+        os.chmod(self.db, 0o600)
+
+    def main_cf(self):
+        return {
+            "smtpd_sasl_auth_enable": "yes",
+            "smtpd_sasl_type": "cyrus",
+            "smtpd_sasl_path": "smtpd",
+            "cyrus_sasl_config_path": self.dir,
+            "smtpd_sasl_local_domain": self.REALM,
+            "smtpd_sasl_security_options": "noanonymous",
+            "smtpd_tls_auth_only": "no",
+        }
+
+
 class Postfix(Server):
     """A private Postfix 3.7 instance: smtpd on 127.0.0.1:PORT, every
-    message delivered to a sink directory as QUEUEID.eml."""
+    message delivered to a sink directory as QUEUEID.eml. With
+    SASL_USERS ({name: password}) smtpd offers AUTH (see Sasl) and
+    send(..., auth=(name, password)) logs in before MAIL FROM. With
+    DAEMON_NAME a second smtpd listens on 127.0.0.1:submission_port and
+    tells milters {daemon_name} = DAEMON_NAME, as admins set up a
+    submission port (-o milter_macro_daemon_name=ORIGINATING); reach it
+    with send(..., port=pf.submission_port)."""
 
-    def __init__(self, workdir, milters=(), extra_main_cf=None, port=None):
+    def __init__(self, workdir, milters=(), extra_main_cf=None, port=None,
+                 sasl_users=None, daemon_name=None):
         self.dir = os.path.join(workdir, "postfix")
         self.conf = os.path.join(self.dir, "etc")
         self.queue = os.path.join(self.dir, "queue")
@@ -201,8 +250,17 @@ class Postfix(Server):
         self.outdir = os.path.join(self.dir, "delivered")
         self.maillog_path = os.path.join(self.dir, "log", "maillog")
         self.port = port or free_port()
+        self.daemon_name = daemon_name
+        self.submission_port = free_port() if daemon_name else None
         self.milters = list(milters)
         self.extra = dict(extra_main_cf or {})
+        # Debian's smtpd reads CONFIG_DIR/sasl/smtpd.conf whatever
+        # cyrus_sasl_config_path says, so the file goes there; the user
+        # database (owned by postfix) stays out of the config directory,
+        # where "postfix start" wants every file owned by root.
+        self.sasl = Sasl(os.path.join(self.conf, "sasl"),
+                         os.path.join(self.dir, "sasldb", "sasldb2"),
+                         sasl_users) if sasl_users else None
         self.running = False
 
     def main_cf(self):
@@ -241,6 +299,8 @@ class Postfix(Server):
             "queue_run_delay": "1s",
             "minimal_backoff_time": "1s",
         }
+        if self.sasl:
+            cf.update(self.sasl.main_cf())
         cf.update(self.extra)
         return "".join("%s = %s\n" % kv for kv in cf.items())
 
@@ -252,11 +312,19 @@ class Postfix(Server):
         shutil.chown(self.data, "postfix", "postfix")
         # The sink runs as nobody and must be able to write its output.
         os.chmod(self.outdir, 0o777)
+        if self.sasl:
+            self.sasl.write()
         with open(os.path.join(self.conf, "main.cf"), "w") as f:
             f.write(self.main_cf())
         with open(os.path.join(self.conf, "master.cf"), "w") as f:
             f.write(MASTER_CF.format(port="127.0.0.1:%d" % self.port, sink=sink,
                                      outdir=self.outdir))
+            if self.submission_port:
+                # Postfix's default daemon name is $myhostname, so only
+                # this listener's mail carries DAEMON_NAME.
+                f.write("127.0.0.1:%d  inet  n  -  n  -  -  smtpd\n"
+                        "  -o milter_macro_daemon_name=%s\n"
+                        % (self.submission_port, self.daemon_name))
 
     def start(self):
         sink = os.path.join(self.dir, "sink.sh")
@@ -274,15 +342,17 @@ class Postfix(Server):
         pid = self.master_pid()
         if pid:
             STARTED_PIDS.add(pid)
-        try:
-            wait_until(self._banner, 20, "Postfix smtpd on port %d" % self.port)
-        except TimeoutError:
-            raise RuntimeError("Postfix did not answer:\n" + self.maillog())
+        for port in filter(None, (self.port, self.submission_port)):
+            try:
+                wait_until(lambda: self._banner(port), 20, "Postfix smtpd on port %d" % port)
+            except TimeoutError:
+                raise RuntimeError("Postfix did not answer:\n" + self.maillog())
         return self
 
-    def _banner(self):
+    @staticmethod
+    def _banner(port):
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
                 return s.recv(100).startswith(b"220 ")
         except OSError:
             return False
@@ -348,16 +418,28 @@ class Postfix(Server):
 
     # --- sending and receiving
 
-    def smtp(self, helo="client.example.net"):
-        s = smtplib.SMTP("127.0.0.1", self.port, timeout=60)
-        s.ehlo(helo)
+    def smtp(self, helo="client.example.net", auth=None, mech="PLAIN", port=None):
+        """A connection after EHLO to PORT (default: the first smtpd);
+        with AUTH (name, password), logged in with MECH (smtplib raises
+        SMTPAuthenticationError on 535)."""
+        s = smtplib.SMTP("127.0.0.1", port or self.port, timeout=60)
+        try:
+            s.ehlo(helo)
+            if auth:
+                s.user, s.password = auth
+                s.auth(mech, getattr(s, "auth_" + mech.lower().replace("-", "_")))
+        except BaseException:
+            s.close()
+            raise
         return s
 
-    def send(self, mail_from, rcpts, data, helo="client.example.net", conn=None):
+    def send(self, mail_from, rcpts, data, helo="client.example.net", conn=None,
+             auth=None, port=None):
         """One transaction; returns (rcpt_replies, data_reply, queue_id).
         rcpt_replies maps each recipient to (code, text); data_reply is
-        (code, text) or None when no recipient was accepted."""
-        s = conn or self.smtp(helo)
+        (code, text) or None when no recipient was accepted. AUTH and
+        PORT: see smtp()."""
+        s = conn or self.smtp(helo, auth, port=port)
         try:
             return self._transaction(s, mail_from, rcpts, data)
         finally:

@@ -6,6 +6,10 @@ Authentication-Results, a body or header changed after signing gets
 dkim=fail, a selector nobody published gets permerror (RFC 6376 6.1.2),
 and with the DNS server stopped the result is temperror and the
 configured action applies. Forged A-R fields with our authserv-id go.
+Through a Postfix with SMTP AUTH (Cyrus SASL), mail from a client
+outside internal_hosts is signed only when it logged in ({auth_authen});
+without AUTH, only when it came through the smtpd whose
+milter_macro_daemon_name is in sign_daemons ({daemon_name}).
 Over unix: the milter asks the MTA not to wait for its answers at every
 stage before the end of the message (they only collect); over inet: it
 answers every stage. The other tests run over unix:, so signing, verifying
@@ -15,6 +19,7 @@ import email
 import json
 import os
 import re
+import smtplib
 import subprocess
 
 import dkim
@@ -370,3 +375,84 @@ def test_metrics_count_verify_results(workdir, start, postfix, keys, dkimdns):
     assert harness.metric(text, "postern_dkim_verify_results_total", result="none") == 1
     assert harness.metric(text, "postern_dkim_verify_results_total", result="pass") == 1
     assert harness.metric(text, "postern_dkim_signatures_total", algorithm="rsa-sha256") == 0
+
+
+# SMTP AUTH through Postfix's Cyrus SASL (harness.Sasl): with 127.0.0.1
+# outside internal_hosts, only {auth_authen} can make a message outbound.
+SASL_USER, SASL_PASSWORD = "alice", "correct horse 7"
+
+
+def dns_txt(dns):
+    """A dkimpy dnsfunc that asks the test DNS server itself."""
+    def lookup(name, timeout=5):
+        rcode, answers = dns.query(name.decode().rstrip("."), 16)
+        return "".join(harness.txt_strings(answers[0])).encode() if answers else b""
+    return lookup
+
+
+def assert_signed(workdir, dns, out, qid, reason):
+    """OUT carries our two signatures, which dkimpy verifies against the
+    test DNS server, and the audit records of signing name REASON."""
+    assert len(re.findall(rb"^DKIM-Signature:", out, re.M)) == 2, out[:2000]
+    d2 = dkim.DKIM(out)
+    assert d2.verify(idx=0, dnsfunc=dns_txt(dns)), "dkimpy: first signature"
+    assert d2.verify(idx=1, dnsfunc=dns_txt(dns)), "dkimpy: second signature"
+    recs = audit(workdir, qid)
+    assert [r["step"] for r in recs] == ["sign", "sign"], recs
+    assert all(r["result"] == "signed" and r["reason"] == reason for r in recs), recs
+
+
+def assert_verified_unsigned(workdir, out, qid):
+    """OUT was verified as inbound mail (no signature: dkim=none), not signed."""
+    assert b"DKIM-Signature" not in out
+    ar = [" ".join(v.split()) for v in our_authres(out)]
+    assert ar == ["%s; dkim=none" % AUTHSERV], ar
+    recs = audit(workdir, qid)
+    assert [(r["step"], r["result"]) for r in recs] == [("verify", "none")], recs
+
+
+def test_sasl_authenticated_mail_is_signed_and_the_rest_verified(
+        workdir, start, postfix, keys, dkimdns):
+    d = postern_dkim(workdir, start, dkimdns, keys, internal="192.0.2.0/24")
+    pf = postfix(milters=[d.postfix_address], sasl_users={SASL_USER: SASL_PASSWORD})
+    sender = "alice@" + DOMAIN
+
+    _, data, qid = pf.send(sender, ["bob@example.org"], message("with auth"),
+                           auth=(SASL_USER, SASL_PASSWORD))
+    assert data[0] == 250, data
+    assert_signed(workdir, dkimdns, raw(pf, qid), qid, "authenticated")
+    assert "%s: client=localhost[127.0.0.1], sasl_method=PLAIN, sasl_username=%s@%s" % (
+        qid, SASL_USER, harness.Sasl.REALM) in pf.maillog()
+
+    # The same sender without AUTH is a stranger: verified, not signed.
+    _, data, qid = pf.send(sender, ["bob@example.org"], message("without auth"))
+    assert data[0] == 250, data
+    assert_verified_unsigned(workdir, raw(pf, qid), qid)
+
+    # A wrong password never reaches MAIL FROM.
+    before = len(audit_all(workdir))
+    with pytest.raises(smtplib.SMTPAuthenticationError) as e:
+        pf.send(sender, ["bob@example.org"], message("bad auth"), auth=(SASL_USER, "wrong"))
+    assert e.value.smtp_code == 535 and b"5.7.8" in e.value.smtp_error, e.value
+    assert "SASL PLAIN authentication failed" in pf.maillog()
+    assert len(audit_all(workdir)) == before
+    assert len(pf.delivered()) == 2
+
+
+def test_mail_on_the_originating_listener_is_signed_and_the_rest_verified(
+        workdir, start, postfix, keys, dkimdns):
+    # 127.0.0.1 is outside internal_hosts and nobody logs in: only the
+    # second smtpd's {daemon_name} (milter_macro_daemon_name=ORIGINATING,
+    # in sign_daemons by default) makes its mail outbound.
+    d = postern_dkim(workdir, start, dkimdns, keys, internal="192.0.2.0/24")
+    pf = postfix(milters=[d.postfix_address], daemon_name="ORIGINATING")
+    sender = "alice@" + DOMAIN
+
+    _, data, qid = pf.send(sender, ["bob@example.org"], message("submission port"),
+                           port=pf.submission_port)
+    assert data[0] == 250, data
+    assert_signed(workdir, dkimdns, raw(pf, qid), qid, "daemon")
+
+    _, data, qid = pf.send(sender, ["bob@example.org"], message("first port"))
+    assert data[0] == 250, data
+    assert_verified_unsigned(workdir, raw(pf, qid), qid)

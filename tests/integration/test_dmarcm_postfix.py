@@ -4,7 +4,7 @@ delivered with dmarc=pass; a failing message under p=reject is refused
 with 550 5.7.1 naming the domain; p=quarantine is held; a domain without
 a record gets dmarc=none; two From addresses are refused; forged A-R
 fields with our authserv-id go; with DNS down the temperror action
-applies."""
+applies. A client that logged in with SMTP AUTH is not evaluated."""
 import email
 import json
 import os
@@ -232,3 +232,20 @@ def test_metrics_count_results_and_dispositions(workdir, start, postfix):
 
 def test_unix_socket_leaves_collecting_stages_unanswered(workdir, start):
     harness.assert_collects_quietly(postern_dmarc(workdir, start, dmarcdns(workdir, start)).spec)
+
+
+def test_authenticated_sender_is_not_evaluated(workdir, start, postfix):
+    dns = dmarcdns(workdir, start)
+    d = postern_dmarc(workdir, start, dns)
+    pf = postfix(milters=[d.postfix_address], sasl_users={"sender": "dmarc secret"})
+    msg = harness.make_message("alice@reject.dmarcm.test", "bob@example.org", "dmarc test")
+    _, data, qid = pf.send("sender@reject.dmarcm.test", ["bob@example.org"], msg,
+                           auth=("sender", "dmarc secret"))
+    assert data[0] == 250, data
+    assert our_authres(pf, qid) == []
+    recs = audit(workdir, qid)
+    assert [(r["result"], r["reason"]) for r in recs] == [("skipped", "authenticated")], recs
+    assert "%s: dmarc: skipped (authenticated)" % qid in d.log_text()
+    # Without AUTH the same message is evaluated: p=reject refuses it.
+    _, data, _ = send(pf, "reject.dmarcm.test")
+    assert data[0] == 550 and "5.7.1" in data[1], data

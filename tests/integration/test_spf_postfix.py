@@ -2,8 +2,8 @@
 tests/data/zones/spf.dnsmasq): pass is delivered with Received-SPF and
 Authentication-Results, fail is refused with 550 5.7.23 and the domain's
 explanation, softfail is delivered and tagged, a stopped DNS server gives
-451 4.7.24 when on_temperror = tempfail, internal clients are not checked,
-monitor mode changes nothing, and every message has one audit record.
+451 4.7.24 when on_temperror = tempfail, internal clients and clients that
+logged in with SMTP AUTH are not checked, monitor mode changes nothing, and every message has one audit record.
 Over unix: the milter asks the MTA not to wait for its answers at the
 stages that only collect (HELO, MAIL FROM, DATA, headers); over inet: it
 answers every stage. It reads the header fields only when it adds
@@ -233,3 +233,20 @@ def test_metrics_count_results_by_identity(workdir, start, dns, postfix):
     assert spf(text, "mailfrom", "pass") == 1
     assert spf(text, "helo", "pass") == 2
     assert harness.metric(text, "postern_spf_skipped_total", reason="internal") == 0
+
+
+def test_authenticated_sender_is_not_checked(workdir, start, dns, postfix):
+    d = spf_milter(workdir, start, dns)
+    pf = postfix(milters=[d.postfix_address], sasl_users={"bob": "spf secret"})
+    msg = harness.make_message("bob@fail.spf.test", "bob@example.org")
+    replies, data, qid = pf.send("bob@fail.spf.test", ["bob@example.org"], msg,
+                                 helo=HELO, auth=("bob", "spf secret"))
+    assert data[0] == 250, (replies, data)
+    out = pf.wait_delivered(qid)
+    assert out["Received-SPF"] is None and out["Authentication-Results"] is None
+    rec = audit_records(workdir)[-1]
+    assert (rec["qid"], rec["result"], rec["reason"]) == (qid, "skipped", "authenticated"), rec
+    # Without AUTH the same sender is checked, and fails at RCPT.
+    replies, data, _ = send(pf, "bob@fail.spf.test")
+    code, text = replies["bob@example.org"]
+    assert code == 550 and text.startswith("5.7.23") and data is None, (replies, data)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -74,11 +75,42 @@ static void log_filters_below_level_and_writes_whole_lines(void **state)
     assert_null(memchr(buf, '\n', n - 1));
 }
 
+/* The exact line, with this process's pid: in a forked child too, so a
+ * cached pid never outlives fork(). Over-long text is cut at 2047. */
+static void log_line_has_the_writers_pid(void **state)
+{
+    char buf[4096], want[128];
+    int status;
+    pid_t pid;
+
+    (void) state;
+    capture(LOG_LVL_INFO, LOG_LVL_WARN, "Q1: parent", buf, sizeof(buf));
+    snprintf(want, sizeof(want), "logtest[%ld]: warning: Q1: parent\n", (long) getpid());
+    assert_string_equal(buf, want);
+    if ((pid = fork()) == 0) {
+        capture(LOG_LVL_INFO, LOG_LVL_NOTICE, "Q2: child", buf, sizeof(buf));
+        snprintf(want, sizeof(want), "logtest[%ld]: notice: Q2: child\n", (long) getpid());
+        _exit(strcmp(buf, want) == 0 ? 0 : 1);
+    }
+    assert_true(pid > 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    char big[3000];
+    memset(big, 'y', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    size_t n = capture(LOG_LVL_INFO, LOG_LVL_ERR, big, buf, sizeof(buf));
+    int prefix = snprintf(want, sizeof(want), "logtest[%ld]: error: ", (long) getpid());
+    assert_int_equal(n, (size_t) prefix + 2047 + 1);
+    assert_memory_equal(buf, want, (size_t) prefix);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(log_level_names_round_trip),
         cmocka_unit_test(log_filters_below_level_and_writes_whole_lines),
+        cmocka_unit_test(log_line_has_the_writers_pid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
