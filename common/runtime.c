@@ -41,6 +41,8 @@ unsigned runtime_busy(void)
 /* SMFIP_NR_* stages the MTA was told not to wait for (see runtime.h):
  * their callbacks' "continue" becomes libmilter's "no reply". */
 static unsigned long quiet_stages;
+/* unix: socket: no Nagle, so DATA may be skipped (see negotiate()). */
+static bool over_unix;
 
 #define NR_STAGES (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT \
                    | SMFIP_NR_DATA | SMFIP_NR_UNKN | SMFIP_NR_HDR | SMFIP_NR_EOH \
@@ -105,9 +107,12 @@ static sfsistat negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     /* Postfix sends the DATA stage's macros even when DATA is skipped;
      * with nothing to answer, the milter's ACK for them is delayed and
      * the next packet (end of message) waits 40 ms behind Nagle. So DATA
-     * is always taken, and answered unless it is a quiet stage (libmilter
-     * answers it by itself when the milter has no data callback). */
-    *pf1 = (f1 & p->skip & ~(unsigned long) SMFIP_NODATA) | (f1 & quiet_stages);
+     * is always taken over TCP, and answered unless it is a quiet stage
+     * (libmilter answers it by itself when the milter has no data
+     * callback). Over unix: there is no Nagle to wait behind, so a milter
+     * that skips DATA is spared the command. */
+    *pf1 = (f1 & p->skip & ~(over_unix ? 0UL : (unsigned long) SMFIP_NODATA))
+           | (f1 & quiet_stages);
     *pf2 = 0;
     *pf3 = 0;
     for (int stage = 0; stage <= SMFIM_LAST; stage++)
@@ -168,7 +173,8 @@ static int setup(struct smfiDesc *desc, const runtime_opts_t *o, char *err,
     ropts = o;
     /* Only a unix: socket may leave stages unanswered: over TCP the MTA's
      * next command would wait behind Nagle for our delayed ACK. */
-    quiet_stages = o->reply_every_stage && o->proto && ss.family == SOCKSPEC_UNIX
+    over_unix = ss.family == SOCKSPEC_UNIX;
+    quiet_stages = o->reply_every_stage && o->proto && over_unix
                    ? o->proto->quiet & NR_STAGES : 0;
     wrap_desc(&wrapped, desc, o);
     if (smfi_setconn(ss.milter) != MI_SUCCESS

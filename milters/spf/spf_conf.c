@@ -14,7 +14,7 @@ static const conf_key_t spf_keys[] = {
     { "check_helo", CONF_BOOL, "yes", NULL, 0, 0,
       "Check the HELO identity too and report it (smtp.helo); its result decides only for the null sender." },
     { "headers", CONF_ENUM, "both", "both|received-spf|authres|none", 0, 0,
-      "Header fields to add: Received-SPF (RFC 7208 9.1), Authentication-Results spf= (RFC 8601), both or none." },
+      "Header fields to add: Received-SPF (RFC 7208 9.1), Authentication-Results spf= (RFC 8601), both or none. Only with Authentication-Results does the MTA send the message's header fields (forged ones are removed), so received-spf or none is faster; switching to one with it needs a restart." },
     { "on_pass", CONF_ENUM, "tag", MACT_CHOICES, 0, 0,
       "Action for an SPF pass." },
     { "on_fail", CONF_ENUM, "reject", MACT_CHOICES, 0, 0,

@@ -12,6 +12,11 @@
  * added. So the HELO, MAIL FROM and header callbacks only ever continue,
  * and over unix: the MTA does not wait for their answers (spf_proto.quiet);
  * one that could refuse would have to leave that list.
+ *
+ * The header fields are read only to remove forged Authentication-Results
+ * (RFC 8601 section 5), which is the duty of a milter that adds them: with
+ * headers = received-spf or none the MTA is asked not to send them at all
+ * (about half the milter commands of a message). See take_headers().
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -66,12 +71,38 @@ typedef struct conn {
 
 static const char *const own_methods[] = { "spf", NULL };
 
+/* Whether this process reads the header fields: fixed by the first
+ * state (the start-up config), as every MTA connection negotiates its
+ * stages once and the runtime's list is read by other threads. -1 until
+ * then. */
+static int header_stage = -1;
+
 static conn_t *conn_of(SMFICTX *ctx)
 {
     return smfi_getpriv(ctx);
 }
 
 /* ---- state ---- */
+
+/* An Authentication-Results field may be added only where the forged
+ * ones are removed, so only a process that reads the header fields may
+ * add one: the first state decides whether it does; a later one (SIGHUP)
+ * that asks for the field in a process that does not is refused. */
+static int take_headers(bool authres, const char *headers, char *err, size_t errlen)
+{
+    if (header_stage < 0) {
+        header_stage = authres;
+        if (!authres)
+            spf_proto.skip |= SMFIP_NOHDRS;
+    }
+    if (authres && !header_stage) {
+        snprintf(err, errlen, "[spf] headers = %s adds Authentication-Results, which needs "
+                 "the header fields this process did not ask the MTA for at start "
+                 "(restart postern-spf)", headers);
+        return -1;
+    }
+    return 0;
+}
 
 void *spf_state_new(config_t *cfg, audit_t *audit, char *err, size_t errlen)
 {
@@ -90,6 +121,10 @@ void *spf_state_new(config_t *cfg, audit_t *audit, char *err, size_t errlen)
     st->received_spf = strcmp(headers, "both") == 0 || strcmp(headers, "received-spf") == 0;
     st->authres = strcmp(headers, "both") == 0 || strcmp(headers, "authres") == 0;
     milterd_authserv_id(cfg, st->authserv_id, sizeof(st->authserv_id));
+    if (take_headers(st->authres, headers, err, errlen) < 0) {
+        spf_state_free(st);
+        return NULL;
+    }
     memset(&o, 0, sizeof(o));
     o.max_dns_terms = (unsigned) config_int(cfg, "spf", "max_dns_lookups");
     o.max_void = (unsigned) config_int(cfg, "spf", "max_void_lookups");
@@ -335,7 +370,8 @@ struct smfiDesc spf_desc = {
     .xxfi_close = mglue_close,
 };
 
-const runtime_proto_t spf_proto = {
+/* Not const: take_headers() adds SMFIP_NOHDRS before the runtime starts. */
+runtime_proto_t spf_proto = {
     .actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
     .skip = SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NOEOH,
     /* HELO, MAIL FROM and the header callbacks only collect (a verdict

@@ -15,7 +15,9 @@
 #include "runtime.h"
 
 extern struct smfiDesc spf_desc;
-extern const runtime_proto_t spf_proto;
+/* Its skip list gains SMFIP_NOHDRS when the first state adds no
+ * Authentication-Results field (see spf_milter.c). */
+extern runtime_proto_t spf_proto;
 
 /* milterd's state_new/state_free: NULL with ERR on a bad config. */
 void *spf_state_new(config_t *cfg, audit_t *audit, char *err, size_t errlen);

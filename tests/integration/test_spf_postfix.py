@@ -6,9 +6,12 @@ explanation, softfail is delivered and tagged, a stopped DNS server gives
 logged in with SMTP AUTH are not checked, monitor mode changes nothing, and every message has one audit record.
 Over unix: the milter asks the MTA not to wait for its answers at the
 stages that only collect (HELO, MAIL FROM, DATA, headers); over inet: it
-answers every stage."""
+answers every stage. It reads the header fields only when it adds
+Authentication-Results (then it must remove forged ones): with headers =
+received-spf the MTA does not send them."""
 import json
 import os
+import signal
 
 import harness
 
@@ -32,6 +35,14 @@ def spf_milter(workdir, start, dns, extra="", sock=None):
 def send(pf, sender, extra_headers=()):
     msg = harness.make_message(sender, "bob@example.org", extra_headers=extra_headers)
     return pf.send(sender, ["bob@example.org"], msg, helo=HELO)
+
+
+def send_delivered(pf, sender):
+    """Sends from SENDER, expects 250 at DATA; the queue id and the
+    message as delivered."""
+    replies, data, qid = send(pf, sender)
+    assert data and data[0] == 250, (replies, data)
+    return qid, pf.wait_delivered(qid)
 
 
 def audit_records(workdir):
@@ -127,9 +138,7 @@ def test_internal_client_is_not_checked(workdir, start, dns, postfix):
 def test_monitor_mode_delivers_a_fail_untouched(workdir, start, dns, postfix):
     d = spf_milter(workdir, start, dns, "mode = monitor\n")
     pf = postfix(milters=[d.postfix_address])
-    replies, data, qid = send(pf, "bob@fail.spf.test")
-    assert data[0] == 250, (replies, data)
-    msg = pf.wait_delivered(qid)
+    qid, msg = send_delivered(pf, "bob@fail.spf.test")
     assert msg["Received-SPF"] is None
     rec = audit_records(workdir)[-1]
     # Decided but not carried out: audited as monitor:ACTION.
@@ -151,6 +160,48 @@ def test_unix_socket_leaves_collecting_stages_unanswered(workdir, start, dns):
     # RCPT carries the verdict; CONNECT may refuse when memory runs out.
     for stage, bit in NR_ANSWERED.items():
         assert not p & bit, "%s must be answered: 0x%x" % (stage, p)
+
+
+SMFIP_NOHDRS = 0x20
+
+
+def test_header_fields_are_read_only_where_authentication_results_are_added(
+        workdir, start, dns):
+    for kind, reads in (("both", True), ("authres", True), ("received-spf", False),
+                        ("none", False)):
+        d = spf_milter(workdir, start, dns, "headers = %s\n" % kind)
+        p = harness.milter_protocol(d.spec)
+        assert bool(p & SMFIP_NOHDRS) != reads, "headers = %s: 0x%x" % (kind, p)
+        assert d.stop() == 0
+
+
+def test_received_spf_only_through_postfix(workdir, start, dns, postfix):
+    d = spf_milter(workdir, start, dns, "headers = received-spf\n")
+    pf = postfix(milters=[d.postfix_address])
+    qid, msg = send_delivered(pf, "alice@pass.spf.test")
+    assert msg["Received-SPF"].startswith("pass ("), msg["Received-SPF"]
+    assert msg["Authentication-Results"] is None
+    rec = audit_records(workdir)[-1]
+    # The fields were not sent: no Message-ID in the record, the queue id is.
+    assert rec["qid"] == qid and rec["result"] == "pass" and "msgid" not in rec, rec
+    replies, _, _ = send(pf, "bob@fail.spf.test")
+    assert replies["bob@example.org"][0] == 550, replies
+
+
+def test_reload_that_adds_authentication_results_needs_a_restart(workdir, start, dns, postfix):
+    d = spf_milter(workdir, start, dns, "headers = received-spf\non_pass = reject\n")
+    pf = postfix(milters=[d.postfix_address])
+    assert send(pf, "alice@pass.spf.test")[0]["bob@example.org"][0] == 550
+    conf = os.path.join(workdir, "postern.conf")
+    with open(conf) as f:
+        text = f.read()
+    with open(conf, "w") as f:
+        f.write(text.replace("headers = received-spf\n", "headers = both\n"))
+    d.signal(signal.SIGHUP)
+    harness.wait_until(lambda: "restart postern-spf" in d.log_text(), 10, "refused reload")
+    # The old settings stay, on_pass = reject included.
+    assert send(pf, "alice@pass.spf.test")[0]["bob@example.org"][0] == 550
+    assert d.proc.poll() is None
 
 
 def test_inet_socket_answers_every_stage(workdir, start, dns):
