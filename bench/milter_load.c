@@ -89,6 +89,7 @@ typedef struct {
     const char *json;
     int quickack;
     int nodelay;
+    int flush_each;             /* send every command at once (not Postfix) */
 } opts_t;
 
 /* What one message's milters share: the --show-mods record and the
@@ -237,6 +238,25 @@ static void conn_close(conn_t *c)
     mproto_optneg_clear(&c->neg);
 }
 
+/* Postfix writes milter commands into a VSTREAM buffer of this size and
+ * does not flush it after a command whose reply it does not wait for
+ * (SMFIP_NR_*, ABORT): the buffer goes out when Postfix next reads from
+ * the milter, when it fills, or when smtpd hands the milters to cleanup
+ * after DATA. So macros, a quiet MAIL FROM and the RCPT TO after it, or
+ * a quiet header block and the end of message, reach the milter in one
+ * write. We do the same. */
+#define POSTFIX_BUFSIZE 4096
+
+static int send_out(conn_t *c);
+
+/* A command with no reply to wait for: keep it, as Postfix does. */
+static int send_quiet(conn_t *c)
+{
+    if (opt.flush_each || c->out.len >= POSTFIX_BUFSIZE)
+        return send_out(c);
+    return 0;
+}
+
 static int send_out(conn_t *c)
 {
     size_t off = 0;
@@ -362,9 +382,11 @@ static int record_mod(conn_t *c, report_tally_t *t, const mproto_pkt_t *pkt)
  * reply (nr), reads replies up to a final one, stored in *final. */
 static int exchange(conn_t *c, report_tally_t *t, int nr, char *final)
 {
-    int r = send_out(c);
     *final = SMFIR_CONTINUE;
-    if (r < 0 || nr)
+    if (nr)
+        return send_quiet(c);
+    int r = send_out(c);
+    if (r < 0)
         return r;
     for (;;) {
         mproto_pkt_t pkt;
@@ -641,6 +663,19 @@ static int settle(chain_t *ch, int r, char *final)
     return 1;
 }
 
+/* What smtpd has buffered for each milter goes out before cleanup
+ * takes the milters over (Postfix's milter8_send flushes). */
+static int chain_flush(chain_t *ch)
+{
+    for (size_t i = 0; i < ch->n; i++) {
+        conn_t *c = &ch->c[i];
+        int r;
+        if (c->fd >= 0 && c->out.len > 0 && (r = send_out(c)) < 0)
+            return r;
+    }
+    return 0;
+}
+
 /* One message, MAIL to the last milter's final reply; *final tells how
  * it ended. */
 static int send_message(chain_t *ch, report_tally_t *t, const msgfile_t *m,
@@ -656,6 +691,8 @@ static int send_message(chain_t *ch, report_tally_t *t, const msgfile_t *m,
         (r = settle(ch, chain_rcpts(ch, t, qid, final), final)) != 0 ||
         (r = settle(ch, chain_stage(ch, t, ST_DATA, &a, final), final)) != 0)
         return r < 0 ? r : 0;
+    if ((r = chain_flush(ch)) < 0)      /* smtpd hands over to cleanup */
+        return r;
     r = chain_stage(ch, t, ST_CONTENT, &a, final);
     return r < 0 ? r : 0;
 }
@@ -703,7 +740,7 @@ static int chain_abort(chain_t *ch)
         if (c->out_conn)
             continue;
         int r = mproto_put(&c->out, SMFIC_ABORT, NULL, 0) < 0 ? R_ERR_IO
-                                                              : send_out(c);
+                                                              : send_quiet(c);
         if (r < 0)
             return r;
     }
@@ -885,6 +922,9 @@ static const char usage_text[] =
 "                   which stalls a milter without TCP_NODELAY\n"
 "  --no-nodelay     do not set TCP_NODELAY (inet): Nagle delays our writes\n"
 "                   show the stall a libmilter peer causes\n"
+"  --flush-each     write every command at once, also those the milter will\n"
+"                   not answer (Postfix keeps those buffered until it next\n"
+"                   reads from the milter or hands over to cleanup)\n"
 "  -h, --help       this text\n";
 
 static int stage_index(const char *s, size_t n)
@@ -957,7 +997,7 @@ static unsigned long num_arg(const char *s, unsigned long max)
 
 static void parse_args(int argc, char **argv)
 {
-    enum { O_FROM = 256, O_RCPT, O_MACRO, O_SHOW, O_JSON, O_NOQA, O_NOND };
+    enum { O_FROM = 256, O_RCPT, O_MACRO, O_SHOW, O_JSON, O_NOQA, O_NOND, O_FLUSH };
     static const struct option lo[] = {
         {"from", required_argument, NULL, O_FROM},
         {"rcpt", required_argument, NULL, O_RCPT},
@@ -966,6 +1006,7 @@ static void parse_args(int argc, char **argv)
         {"json", required_argument, NULL, O_JSON},
         {"no-quickack", no_argument, NULL, O_NOQA},
         {"no-nodelay", no_argument, NULL, O_NOND},
+        {"flush-each", no_argument, NULL, O_FLUSH},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     char *macro_args[MAX_MACROS];
@@ -1017,6 +1058,7 @@ static void parse_args(int argc, char **argv)
         case O_JSON: opt.json = optarg; break;
         case O_NOQA: opt.quickack = 0; break;
         case O_NOND: opt.nodelay = 0; break;
+        case O_FLUSH: opt.flush_each = 1; break;
         case 'h': fputs(usage_text, stdout); exit(0);
         default: fputs(usage_text, stderr); exit(64);
         }
