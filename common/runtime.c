@@ -107,10 +107,10 @@ static sfsistat negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     /* Postfix sends the DATA stage's macros even when DATA is skipped;
      * with nothing to answer, the milter's ACK for them is delayed and
      * the next packet (end of message) waits 40 ms behind Nagle. So DATA
-     * is always taken over TCP, and answered unless it is a quiet stage
-     * (libmilter answers it by itself when the milter has no data
-     * callback). Over unix: there is no Nagle to wait behind, so a milter
-     * that skips DATA is spared the command. */
+     * is always taken over TCP, and answered there (libmilter answers it
+     * by itself when the milter has no data callback). Over unix: there
+     * is no Nagle to wait behind, so a milter that skips DATA is spared
+     * the command. */
     *pf1 = (f1 & p->skip & ~(over_unix ? 0UL : (unsigned long) SMFIP_NODATA))
            | (f1 & quiet_stages);
     *pf2 = 0;
@@ -171,11 +171,17 @@ static int setup(struct smfiDesc *desc, const runtime_opts_t *o, char *err,
         return -1;
     user_desc = *desc;
     ropts = o;
-    /* Only a unix: socket may leave stages unanswered: over TCP the MTA's
-     * next command would wait behind Nagle for our delayed ACK. */
+    /* Over TCP, DATA must be answered: smtpd flushes what it holds for
+     * the milter when it hands over to cleanup, so an unanswered DATA
+     * leaves a segment our side ACKs late, and cleanup's first write
+     * waits 40 ms behind Nagle for that ACK. The other quiet stages go
+     * out with the next command Postfix waits on and cost no stall
+     * (tests/integration/test_milter_latency.py measures both). */
     over_unix = ss.family == SOCKSPEC_UNIX;
-    quiet_stages = o->reply_every_stage && o->proto && over_unix
-                   ? o->proto->quiet & NR_STAGES : 0;
+    quiet_stages = o->reply_every_stage && o->proto
+                   ? o->proto->quiet & NR_STAGES
+                     & ~(over_unix ? 0UL : (unsigned long) SMFIP_NR_DATA)
+                   : 0;
     wrap_desc(&wrapped, desc, o);
     if (smfi_setconn(ss.milter) != MI_SUCCESS
         || (o->backlog > 0 && smfi_setbacklog(o->backlog) != MI_SUCCESS)

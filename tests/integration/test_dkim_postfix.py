@@ -290,12 +290,19 @@ def test_unix_socket_leaves_collecting_stages_unanswered(workdir, start, keys, d
         assert not p & bit, "%s must be answered: 0x%x" % (stage, p)
 
 
-def test_inet_socket_answers_every_stage(workdir, start, keys, dkimdns):
+def test_inet_socket_answers_data_and_connect(workdir, start, keys, dkimdns):
+    """Over TCP DATA is answered too (an unanswered one stalls behind
+    Nagle at Postfix's hand-over to cleanup, common/runtime.c); the other
+    collecting stages stay quiet."""
     d = postern_dkim(workdir, start, dkimdns, keys,
                      sock="inet:%d@127.0.0.1" % harness.free_port())
     p = harness.milter_protocol(d.spec)
-    for stage, bit in harness.NR_FLAGS.items():
-        assert not p & bit, "%s must be answered over TCP: 0x%x" % (stage, p)
+    for stage, bit in NR_QUIET.items():
+        if stage == "data":
+            assert not p & bit, "data must be answered over TCP: 0x%x" % p
+        else:
+            assert p & bit, "%s should be unanswered: 0x%x" % (stage, p)
+    assert not p & harness.NR_FLAGS["connect"], "connect must be answered: 0x%x" % p
 
 
 def test_dns_down_is_temperror_and_the_configured_action(

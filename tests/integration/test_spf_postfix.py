@@ -6,7 +6,7 @@ explanation, softfail is delivered and tagged, a stopped DNS server gives
 logged in with SMTP AUTH are not checked, monitor mode changes nothing, and every message has one audit record.
 Over unix: the milter asks the MTA not to wait for its answers at the
 stages that only collect (HELO, MAIL FROM, DATA, headers); over inet: it
-answers every stage. It reads the header fields only when it adds
+answers DATA too. It reads the header fields only when it adds
 Authentication-Results (then it must remove forged ones): with headers =
 received-spf the MTA does not send them."""
 import json
@@ -204,11 +204,18 @@ def test_reload_that_adds_authentication_results_needs_a_restart(workdir, start,
     assert d.proc.poll() is None
 
 
-def test_inet_socket_answers_every_stage(workdir, start, dns):
+def test_inet_socket_answers_data(workdir, start, dns):
+    """Over TCP DATA is answered too (common/runtime.c: an unanswered DATA
+    stalls behind Nagle at Postfix's hand-over to cleanup)."""
     d = spf_milter(workdir, start, dns, sock="inet:%d@127.0.0.1" % harness.free_port())
     p = harness.milter_protocol(d.spec)
-    for stage, bit in dict(NR_QUIET, **NR_ANSWERED).items():
-        assert not p & bit, "%s must be answered over TCP: 0x%x" % (stage, p)
+    for stage, bit in NR_QUIET.items():
+        if stage == "data":
+            assert not p & bit, "data must be answered over TCP: 0x%x" % p
+        else:
+            assert p & bit, "%s should be unanswered: 0x%x" % (stage, p)
+    for stage, bit in NR_ANSWERED.items():
+        assert not p & bit, "%s must be answered: 0x%x" % (stage, p)
 def test_metrics_count_results_by_identity(workdir, start, dns, postfix):
     port = harness.free_port()
     d = spf_milter(workdir, start, dns, "metrics_listen = 127.0.0.1:%d\n" % port)

@@ -1,7 +1,7 @@
 /*
  * testmilter.c - the smallest milter on common/runtime, for tests only.
  *
- *   postern-testmilter -p SOCKET [-f] [-P PIDFILE] [-N] [-d] [-s MS] [-u USER]
+ *   postern-testmilter -p SOCKET [-f] [-P PIDFILE] [-N] [-d] [-q] [-s MS] [-u USER]
  *
  * RCPT reject@... gets 550 5.7.1, tempfail@... gets 451 4.7.1. At end
  * of message it adds "X-Postern-Test: queue-id=..; client=..; helo=..;
@@ -151,6 +151,22 @@ static struct smfiDesc desc = {
     .xxfi_close = t_close,
 };
 
+/* -q: take the header fields and the body too, and leave every stage
+ * before the end of the message but RCPT TO (which may refuse)
+ * unanswered, as the collecting milters do. */
+static const runtime_proto_t quiet_proto = {
+    .actions = SMFIF_ADDHDRS,
+    .skip = SMFIP_NOUNKNOWN | SMFIP_NODATA,
+    .quiet = SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_DATA | SMFIP_NR_HDR | SMFIP_NR_EOH
+             | SMFIP_NR_BODY,
+    .macros = {
+        [SMFIM_CONNECT] = "j",
+        [SMFIM_ENVFROM] = "i",
+        [SMFIM_ENVRCPT] = "i",
+        [SMFIM_EOM] = "i",
+    },
+};
+
 static const runtime_proto_t proto = {
     .actions = SMFIF_ADDHDRS,
     .skip = SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA,
@@ -171,18 +187,19 @@ int main(int argc, char **argv)
     char err[512];
     int c;
 
-    while ((c = getopt(argc, argv, "p:fP:Nds:u:")) != -1) {
+    while ((c = getopt(argc, argv, "p:fP:Ndqs:u:")) != -1) {
         switch (c) {
         case 'p': o.socket = optarg; break;
         case 'f': o.foreground = true; break;
         case 'P': o.pidfile = optarg; break;
         case 'N': o.tcp_nodelay = false; o.reply_every_stage = false; break;
         case 'd': level = LOG_LVL_DEBUG; break;
+        case 'q': o.proto = &quiet_proto; break;
         case 's': eom_sleep_ms = (unsigned) atoi(optarg); break;
         case 'u': o.user = optarg; break;
         default:
             fprintf(stderr, "usage: postern-testmilter -p SOCKET [-f] [-P PIDFILE] "
-                            "[-N] [-d] [-s MS] [-u USER]\n");
+                            "[-N] [-d] [-q] [-s MS] [-u USER]\n");
             return 64;
         }
     }
