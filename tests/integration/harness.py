@@ -842,6 +842,21 @@ def milter_protocol(spec):
     return protocol
 
 
+def assert_tcp_answers_data(spec, quiet, answered):
+    """The milter at SPEC (inet:) leaves the stages in QUIET (name ->
+    SMFIP_NR_* bit) unanswered but DATA, which is answered over TCP
+    (common/runtime.c: an unanswered DATA stalls behind Nagle at Postfix's
+    hand-over to cleanup), and answers the stages in ANSWERED."""
+    p = milter_protocol(spec)
+    for stage, bit in quiet.items():
+        if stage == "data":
+            assert not p & bit, "data must be answered over TCP: 0x%x" % p
+        else:
+            assert p & bit, "%s should be unanswered: 0x%x" % (stage, p)
+    for stage, bit in answered.items():
+        assert not p & bit, "%s must be answered: 0x%x" % (stage, p)
+
+
 def assert_collects_quietly(spec):
     """The milter at SPEC (unix:) asks the MTA not to wait for its answers
     before the end of the message, and still answers the connection."""
